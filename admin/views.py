@@ -1,0 +1,56 @@
+"""Staff sign-in and the list of recent orders."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from admin import admin_blueprint as bp
+from admin.forms import LoginForm
+from checkout.extensions import db, login_manager
+from checkout.models import Order, StaffUser
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a login link must never bounce staff to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.orders")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == form.email.data.strip().lower()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            session.clear()  # a fresh session at sign-in: nothing planted before it survives
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong email or password.", "error")
+        return render_template("admin/login.html", form=form), 401
+    return render_template("admin/login.html", form=form), (422 if form.errors else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@login_required
+def orders():
+    recent = db.session.scalars(
+        select(Order).options(selectinload(Order.lines)).order_by(Order.created_at.desc(), Order.id.desc()).limit(50)
+    ).all()
+    return render_template("admin/orders.html", orders=recent, user=current_user)

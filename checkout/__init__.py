@@ -1,0 +1,79 @@
+"""Chatout: cart-to-WhatsApp checkout. `create_app` builds the Flask application."""
+
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from checkout.config import DEFAULT_INSTANCE_PATH, load_config
+from checkout.database import configure_sqlite
+from checkout.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(DEFAULT_INSTANCE_PATH),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    app.config.update(overrides or {})
+
+    from checkout import models  # noqa: F401  (registers every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+    from checkout import cli, templating
+
+    cli.register(app)
+    templating.register(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from admin import admin_blueprint
+    from storefront import storefront_blueprint
+
+    app.register_blueprint(storefront_blueprint)
+    app.register_blueprint(admin_blueprint, url_prefix="/admin")
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        message = "This form expired or was sent from another site. Go back, reload the page and try again."
+        return render_template("error.html", title="Please try again", message=message), 400
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("error.html", title="Bad request", message="That request could not be read."), 400
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", title="Not found", message="There is nothing at this address."), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return render_template("error.html", title="Not allowed", message="That action is not available here."), 405
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("error.html", title="Too large", message="That upload is too large."), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("error.html", title="Something went wrong", message="Please try again in a moment."), 500

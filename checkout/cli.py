@@ -1,0 +1,67 @@
+"""`flask` commands: database set-up, the demo store, staff accounts."""
+
+import secrets
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from checkout.extensions import db
+from checkout.models import Product, StaffUser
+from checkout.models.staff import ROLES
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db():
+        """Create or upgrade the database schema to the latest migration."""
+        upgrade()
+        click.echo("Database is up to date.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the catalog already has products.")
+    def seed_demo(if_empty: bool):
+        """Fill the store with a demo catalog and settings."""
+        from checkout.demo import seed_demo_store
+
+        if if_empty and db.session.scalar(select(func.count(Product.id))):
+            click.echo("Catalog already has products; demo store not seeded.")
+            return
+        seed_demo_store()
+        click.echo("Demo store seeded.")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", default="")
+    @click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True)
+    @click.password_option(prompt="Password", help="Leave out to be asked.")
+    def create_user(email: str, name: str, role: str, password: str):
+        """Create a staff account."""
+        email = email.strip().lower()
+        if db.session.scalar(select(StaffUser).where(StaffUser.email == email)):
+            raise click.ClickException(f"A staff account for {email} exists already.")
+        if len(password) < 10:
+            raise click.ClickException("Use a password of at least 10 characters.")
+        user = StaffUser(email=email, name=name or email.split("@")[0], role=role)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"Created {role} {email}.")
+
+    @app.cli.command("ensure-owner")
+    def ensure_owner():
+        """Create the first owner account with a random password if no staff account exists; print it once."""
+        if db.session.scalar(select(func.count(StaffUser.id))):
+            return
+        password = secrets.token_urlsafe(12)
+        user = StaffUser(email="owner@example.com", name="Owner", role="owner")
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo("=" * 60)
+        click.echo("Admin login (shown once, change it after signing in):")
+        click.echo("  http://127.0.0.1:5000/admin/login")
+        click.echo(f"  email:    {user.email}")
+        click.echo(f"  password: {password}")
+        click.echo("=" * 60)

@@ -1,0 +1,115 @@
+"""Orders, their lines (snapshots of what was bought), their timeline and their stock reservations."""
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from checkout.database import UTCDateTime, utcnow
+from checkout.extensions import db
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        CheckConstraint("fulfilment IN ('delivery', 'pickup')", name="fulfilment_known"),
+        Index("ix_orders_status_created", "status", "created_at"),
+        Index("ix_orders_customer_phone", "customer_phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    status_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The shopper's checkout attempt: a repeat of the same submission finds this order again.
+    checkout_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(24), default="pending")
+    source: Mapped[str] = mapped_column(String(16), default="website")
+    fulfilment: Mapped[str] = mapped_column(String(16), default="delivery")
+    customer_name: Mapped[str] = mapped_column(String(80))
+    customer_phone: Mapped[str] = mapped_column(String(20))
+    delivery_address: Mapped[str] = mapped_column(Text, default="")
+    payment_method: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(Integer)
+    delivery_fee_minor: Mapped[int] = mapped_column(Integer)
+    total_minor: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["OrderEvent"]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+    reservations: Mapped[list["StockReservation"]] = relationship(
+        back_populates="order", order_by="StockReservation.variant_id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+class OrderLine(db.Model):
+    """What was bought, frozen at checkout: later catalog edits never change an order."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"), nullable=True, index=True)
+    product_name: Mapped[str] = mapped_column(String(120))
+    options_label: Mapped[str] = mapped_column(String(200), default="")
+    sku: Mapped[str] = mapped_column(String(64))
+    unit_price_minor: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    line_total_minor: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(db.Model):
+    """One entry of an order's timeline: who did what, when, from which status to which."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    kind: Mapped[str] = mapped_column(String(24))  # created, status, note
+    actor: Mapped[str] = mapped_column(String(80))  # "customer", "system" or a staff member's name
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    from_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class StockReservation(db.Model):
+    """Units held for a pending order until `expires_at`; committed when the order is confirmed.
+
+    A reservation counts against availability while it is neither released nor committed and has
+    not expired — so an expired one stops counting at once, whether or not a job has cleaned it up.
+    """
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_stock_reservations_variant_open", "variant_id", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    expires_at = mapped_column(UTCDateTime, nullable=False)
+    released_at = mapped_column(UTCDateTime, nullable=True)
+    committed_at = mapped_column(UTCDateTime, nullable=True)
+
+    order: Mapped[Order] = relationship(back_populates="reservations")

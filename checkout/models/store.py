@@ -1,0 +1,48 @@
+"""The shop's own settings: one row, edited by the owner."""
+
+from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from checkout.extensions import db
+
+PAYMENT_METHOD_LABELS = {
+    "cod": "Cash on delivery",
+    "transfer": "Bank / UPI transfer on confirmation",
+}
+
+
+class StoreSettings(db.Model):
+    __tablename__ = "store_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), default="My Shop")
+    tagline: Mapped[str] = mapped_column(String(160), default="")
+    whatsapp_number: Mapped[str] = mapped_column(String(20), default="")  # E.164, e.g. +919876543210
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    locale: Mapped[str] = mapped_column(String(16), default="en_IN")
+    default_region: Mapped[str] = mapped_column(String(2), default="IN")
+    delivery_fee_minor: Mapped[int] = mapped_column(Integer, default=0)
+    free_delivery_threshold_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pickup_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    pickup_address: Mapped[str] = mapped_column(Text, default="")
+    reservation_hours: Mapped[int] = mapped_column(Integer, default=24)
+    payment_methods: Mapped[list] = mapped_column(db.JSON, default=lambda: ["cod", "transfer"])
+
+    @property
+    def whatsapp_digits(self) -> str:
+        """The number as wa.me wants it: international digits, no '+'."""
+        return self.whatsapp_number.lstrip("+")
+
+    @property
+    def payment_choices(self) -> list[tuple[str, str]]:
+        return [(m, PAYMENT_METHOD_LABELS[m]) for m in self.payment_methods if m in PAYMENT_METHOD_LABELS]
+
+
+def get_store_settings() -> StoreSettings:
+    """The settings row, created with defaults the first time it is asked for."""
+    settings = db.session.get(StoreSettings, 1)
+    if settings is None:
+        settings = StoreSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    return settings

@@ -1,0 +1,90 @@
+"""Pricing: what a set of cart lines costs, always from the catalog, never from the client."""
+
+from dataclasses import dataclass
+
+from checkout.models.catalog import ProductStatus, Variant
+from checkout.models.store import StoreSettings
+from checkout.orders.errors import EmptyCart, InvalidQuantity, ProductUnavailable
+
+MAX_LINE_QUANTITY = 99
+MAX_CART_LINES = 100
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    variant: Variant
+    quantity: int
+
+    @property
+    def unit_price_minor(self) -> int:
+        return self.variant.price_minor
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.variant.price_minor * self.quantity
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: list[QuoteLine]
+    subtotal_minor: int
+    delivery_fee_minor: int
+    currency: str
+
+    @property
+    def total_minor(self) -> int:
+        return self.subtotal_minor + self.delivery_fee_minor
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def validate_quantity(quantity) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise InvalidQuantity(quantity, MAX_LINE_QUANTITY)
+    return quantity
+
+
+def delivery_fee(subtotal_minor: int, fulfilment: str, settings: StoreSettings) -> int:
+    """Pickup is free; delivery costs the store's fee unless the subtotal reaches the free threshold."""
+    if fulfilment == "pickup":
+        return 0
+    threshold = settings.free_delivery_threshold_minor
+    if threshold is not None and subtotal_minor >= threshold:
+        return 0
+    return settings.delivery_fee_minor
+
+
+def merge_lines(lines: list[tuple[int, int]]) -> dict[int, int]:
+    """(variant id, quantity) pairs → one quantity per variant, each checked."""
+    merged: dict[int, int] = {}
+    for variant_id, quantity in lines:
+        validate_quantity(quantity)
+        merged[variant_id] = merged.get(variant_id, 0) + quantity
+    for quantity in merged.values():
+        validate_quantity(quantity)
+    return merged
+
+
+def price_lines(
+    wanted: dict[int, int], variants: dict[int, Variant], fulfilment: str, settings: StoreSettings
+) -> Quote:
+    """Price `wanted` (variant id → quantity) with the given catalog rows; only active products sell."""
+    if not wanted:
+        raise EmptyCart()
+    if len(wanted) > MAX_CART_LINES:
+        raise InvalidQuantity(len(wanted), MAX_CART_LINES)
+    lines = []
+    for variant_id, quantity in wanted.items():
+        variant = variants.get(variant_id)
+        if variant is None or variant.product.status != ProductStatus.ACTIVE:
+            raise ProductUnavailable(variant.sku if variant else f"item #{variant_id}")
+        lines.append(QuoteLine(variant=variant, quantity=validate_quantity(quantity)))
+    subtotal = sum(line.line_total_minor for line in lines)
+    return Quote(
+        lines=lines,
+        subtotal_minor=subtotal,
+        delivery_fee_minor=delivery_fee(subtotal, fulfilment, settings),
+        currency=settings.currency,
+    )

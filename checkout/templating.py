@@ -1,0 +1,32 @@
+"""Jinja filters and globals: formatting at the edge, nothing decided here."""
+
+from flask import Flask
+from flask_login import current_user
+
+from checkout.models.store import PAYMENT_METHOD_LABELS, get_store_settings
+from checkout.money import format_money
+from checkout.orders.lifecycle import STATUS_LABELS, OrderStatus
+from checkout.phones import display_phone
+
+
+def register(app: Flask) -> None:
+    @app.template_filter("money")
+    def money_filter(amount_minor: int, currency: str | None = None) -> str:
+        settings = get_store_settings()
+        return format_money(amount_minor, currency or settings.currency, settings.locale)
+
+    @app.template_filter("status_label")
+    def status_label(status: str) -> str:
+        return STATUS_LABELS.get(OrderStatus(status), status)
+
+    @app.template_filter("payment_label")
+    def payment_label(method: str) -> str:
+        return PAYMENT_METHOD_LABELS.get(method, method)
+
+    @app.template_filter("phone")
+    def phone_filter(e164: str) -> str:
+        return display_phone(e164)
+
+    @app.context_processor
+    def shop_context():
+        return {"store": get_store_settings(), "current_user": current_user}
