@@ -26,9 +26,7 @@ def list_active_products(category_slug: str | None = None, search: str | None = 
     terms = (search or "").strip()[:SEARCH_MAX]
     if terms:
         pattern = f"%{terms.lower()}%"
-        query = query.where(
-            or_(func.lower(Product.name).like(pattern), func.lower(Product.description).like(pattern))
-        )
+        query = query.where(or_(func.lower(Product.name).like(pattern), func.lower(Product.description).like(pattern)))
     return list(db.session.scalars(query))
 
 

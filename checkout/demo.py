@@ -12,28 +12,88 @@ CATEGORIES = [
 
 # (category, name, sku, description, price in rupees, options {name: [values]} or None, stock per variant)
 PRODUCTS = [
-    ("clothing", "Cotton Kurta", "KUR", "Hand-block printed cotton kurta, breathable and soft.", 799,
-     {"Size": ["S", "M", "L", "XL"]}, 6),
-    ("clothing", "Linen Shirt", "LSH", "Relaxed-fit linen shirt for hot days.", 1199,
-     {"Size": ["M", "L"], "Colour": ["White", "Sky Blue"]}, 4),
-    ("clothing", "Silk Dupatta", "DUP", "Banarasi silk dupatta with zari border.", 1499, {"Colour": ["Maroon", "Gold"]}, 3),
-    ("clothing", "Kids' Cotton T-shirt", "KTS", "Soft cotton tee for ages 4-10.", 349, {"Size": ["4-6", "6-8", "8-10"]}, 10),
+    (
+        "clothing",
+        "Cotton Kurta",
+        "KUR",
+        "Hand-block printed cotton kurta, breathable and soft.",
+        799,
+        {"Size": ["S", "M", "L", "XL"]},
+        6,
+    ),
+    (
+        "clothing",
+        "Linen Shirt",
+        "LSH",
+        "Relaxed-fit linen shirt for hot days.",
+        1199,
+        {"Size": ["M", "L"], "Colour": ["White", "Sky Blue"]},
+        4,
+    ),
+    (
+        "clothing",
+        "Silk Dupatta",
+        "DUP",
+        "Banarasi silk dupatta with zari border.",
+        1499,
+        {"Colour": ["Maroon", "Gold"]},
+        3,
+    ),
+    (
+        "clothing",
+        "Kids' Cotton T-shirt",
+        "KTS",
+        "Soft cotton tee for ages 4-10.",
+        349,
+        {"Size": ["4-6", "6-8", "8-10"]},
+        10,
+    ),
     ("clothing", "Pashmina Shawl", "PSH", "Fine wool shawl, woven in Kashmir.", 3499, None, 0),
     ("kitchen", "Brass Tumbler Set", "BTS", "Set of 4 hand-polished brass tumblers.", 1299, None, 8),
     ("kitchen", "Cast Iron Tawa", "TAW", "Pre-seasoned 28 cm cast iron tawa.", 899, None, 12),
     ("kitchen", "Steel Tiffin Box", "TIF", "Three-tier stainless steel lunch box.", 549, {"Tiers": ["2", "3"]}, 9),
     ("kitchen", "Wooden Spice Box", "MAS", "Sheesham wood masala dabba with 7 bowls.", 1099, None, 0),
     ("kitchen", "Copper Water Bottle", "CWB", "1 litre pure copper bottle.", 749, None, 15),
-    ("tea-spices", "Assam Tea", "AST", "Strong, malty CTC tea from Assam estates.", 240,
-     {"Pack": ["250 g", "500 g", "1 kg"]}, 25),
-    ("tea-spices", "Darjeeling First Flush", "DFF", "Delicate, floral whole-leaf tea.", 650, {"Pack": ["100 g", "250 g"]}, 7),
+    (
+        "tea-spices",
+        "Assam Tea",
+        "AST",
+        "Strong, malty CTC tea from Assam estates.",
+        240,
+        {"Pack": ["250 g", "500 g", "1 kg"]},
+        25,
+    ),
+    (
+        "tea-spices",
+        "Darjeeling First Flush",
+        "DFF",
+        "Delicate, floral whole-leaf tea.",
+        650,
+        {"Pack": ["100 g", "250 g"]},
+        7,
+    ),
     ("tea-spices", "Garam Masala", "GAR", "Small-batch roasted and ground blend.", 180, None, 30),
     ("tea-spices", "Kashmiri Saffron", "SAF", "Grade A1 saffron threads, 1 g.", 499, None, 2),
     ("tea-spices", "Masala Chai Mix", "CHA", "Cardamom, ginger, clove and cinnamon blend.", 220, None, 0),
-    ("home", "Block-print Cushion Cover", "CUS", "Cotton cushion cover, 40 × 40 cm.", 399,
-     {"Colour": ["Indigo", "Rust", "Mustard"]}, 8),
+    (
+        "home",
+        "Block-print Cushion Cover",
+        "CUS",
+        "Cotton cushion cover, 40 × 40 cm.",
+        399,
+        {"Colour": ["Indigo", "Rust", "Mustard"]},
+        8,
+    ),
     ("home", "Terracotta Diya Set", "DIY", "Set of 12 hand-painted clay lamps.", 299, None, 40),
-    ("home", "Jute Rug", "JUT", "Braided jute rug for living rooms.", 1899, {"Size": ["90 × 150 cm", "120 × 180 cm"]}, 3),
+    (
+        "home",
+        "Jute Rug",
+        "JUT",
+        "Braided jute rug for living rooms.",
+        1899,
+        {"Size": ["90 × 150 cm", "120 × 180 cm"]},
+        3,
+    ),
     ("home", "Brass Wall Hook", "HOK", "Peacock-shaped brass hook.", 449, None, 14),
     ("home", "Handwoven Basket", "BAS", "Seagrass storage basket with handles.", 649, None, 5),
 ]
@@ -60,7 +120,7 @@ def seed_demo_store() -> None:
     settings.payment_methods = ["cod", "transfer"]
 
     categories = {}
-    for position, (slug, name, image) in enumerate(CATEGORIES):
+    for position, (slug, name, _image) in enumerate(CATEGORIES):
         categories[slug] = Category(slug=slug, name=name, position=position)
         db.session.add(categories[slug])
 

@@ -33,8 +33,6 @@ def whatsapp_digits(e164: str) -> str:
 def display_phone(e164: str) -> str:
     """International format for people to read: '+91 98765 43210'."""
     try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164

@@ -112,9 +112,7 @@ def load_cart_lines(session) -> tuple[list[CartLine], list[str]]:
     ids = [variant_id for variant_id, _ in pairs]
     variants = {
         v.id: v
-        for v in db.session.scalars(
-            select(Variant).where(Variant.id.in_(ids)).options(selectinload(Variant.product))
-        )
+        for v in db.session.scalars(select(Variant).where(Variant.id.in_(ids)).options(selectinload(Variant.product)))
     }
     lines, dropped = [], []
     for variant_id, quantity in pairs:
@@ -123,6 +121,8 @@ def load_cart_lines(session) -> tuple[list[CartLine], list[str]]:
             dropped.append(variant.product.name if variant else "An item")
             continue
         lines.append(CartLine(variant=variant, quantity=quantity))
-    if dropped:
-        _save(session, [[line.variant.id, line.quantity] for line in lines])
+    kept = [[line.variant.id, line.quantity] for line in lines]
+    stored = session.get(SESSION_KEY)
+    if not isinstance(stored, dict) or stored.get("lines") != kept:
+        _save(session, kept)  # write back the cleaned cart: malformed or unsellable lines are gone for good
     return lines, dropped

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from checkout.orders.placing import ADDRESS_MAX, NAME_MAX, NOTE_MAX
@@ -33,7 +34,9 @@ class UpdateCartForm(FlaskForm):
 
 
 class CheckoutForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(message="Please tell us your name."), Length(max=NAME_MAX)])
+    name = StringField(
+        "Your name", validators=[DataRequired(message="Please tell us your name."), Length(max=NAME_MAX)]
+    )
     phone = StringField(
         "WhatsApp number",
         validators=[DataRequired(message="Please enter your WhatsApp number.")],
@@ -41,8 +44,7 @@ class CheckoutForm(FlaskForm):
     )
     fulfilment = RadioField(
         "Delivery or pickup",
-        choices=[("delivery", "Delivery"), ("pickup", "Pickup")],
-        default="delivery",
+        choices=[SelectChoice("delivery", "Delivery"), SelectChoice("pickup", "Pickup")],
         validators=[InputRequired(message="Choose delivery or pickup.")],
     )
     address = TextAreaField("Delivery address", validators=[Optional(), Length(max=ADDRESS_MAX)])
@@ -54,11 +56,13 @@ class CheckoutForm(FlaskForm):
     def __init__(self, settings, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.default_region = settings.default_region
-        self.payment_method.choices = settings.payment_choices
+        self.payment_method.choices = [SelectChoice(value, label) for value, label in settings.payment_choices]
         if not settings.pickup_enabled:
-            self.fulfilment.choices = [("delivery", "Delivery")]
-        if self.payment_method.data is None and self.payment_method.choices:
-            self.payment_method.data = self.payment_method.choices[0][0]
+            self.fulfilment.choices = [SelectChoice("delivery", "Delivery")]
+        if not self.is_submitted():  # preselect on the empty form only; a POST must say what it wants
+            self.fulfilment.data = self.fulfilment.data or "delivery"
+            if self.payment_method.choices:
+                self.payment_method.data = self.payment_method.data or self.payment_method.choices[0].value
         self.normalised_phone = None
 
     def validate_phone(self, field):

@@ -4,12 +4,12 @@ from flask import abort, flash, redirect, render_template, request, session, url
 
 from checkout import catalog
 from checkout.fragments import render_block
-from checkout.urls import external_url
 from checkout.models.store import get_store_settings
 from checkout.orders.errors import InvalidOrderDetails, OrderError
 from checkout.orders.placing import CustomerDetails, find_order_by_checkout_key, place_order
 from checkout.orders.pricing import delivery_fee
 from checkout.orders.status_page import find_order_by_token
+from checkout.urls import external_url
 from checkout.whatsapp.links import build_order_summary, handoff_links, qr_link, qr_svg
 from storefront import cart as shopping_cart
 from storefront import storefront_blueprint as bp
@@ -28,7 +28,7 @@ def cart_badge():
 @bp.get("/")
 def catalog_page():
     category = request.args.get("category", "").strip()[:80] or None
-    search = request.args.get("q", "").strip()[:catalog.SEARCH_MAX]
+    search = request.args.get("q", "").strip()[: catalog.SEARCH_MAX]
     products = catalog.list_active_products(category, search)
     available = catalog.availability(products)
     context = dict(
@@ -78,7 +78,9 @@ def add_to_cart():
         flash(str(error), "error")
         return redirect(url_for("storefront.cart_page"))
     if _is_htmx():
-        return render_template("storefront/_add_result.html", variant=variant, cart_count=shopping_cart.cart_item_count(session))
+        return render_template(
+            "storefront/_add_result.html", variant=variant, cart_count=shopping_cart.cart_item_count(session)
+        )
     flash(f"Added {variant.product.name} to your cart.", "success")
     return redirect(url_for("storefront.cart_page"))
 

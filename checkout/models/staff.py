@@ -13,9 +13,7 @@ ROLES = ("owner", "manager", "fulfilment", "viewer")
 
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_users"
-    __table_args__ = (
-        CheckConstraint("role IN ('owner', 'manager', 'fulfilment', 'viewer')", name="role_known"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('owner', 'manager', 'fulfilment', 'viewer')", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -23,9 +23,7 @@ class Shortage:
 class OutOfStock(OrderError):
     def __init__(self, shortages: list[Shortage]):
         self.shortages = shortages
-        parts = [
-            f"{s.name}: only {s.available} left" if s.available else f"{s.name}: sold out" for s in shortages
-        ]
+        parts = [f"{s.name}: only {s.available} left" if s.available else f"{s.name}: sold out" for s in shortages]
         self.message = "Not enough stock — " + "; ".join(parts) + "."
 
 

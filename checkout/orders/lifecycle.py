@@ -99,8 +99,13 @@ def transition(
 
     order.status = target
     event = record_event(
-        order, "status", actor, note=note.strip(), staff_user_id=staff_user_id,
-        from_status=current.value, to_status=target.value,
+        order,
+        "status",
+        actor,
+        note=note.strip(),
+        staff_user_id=staff_user_id,
+        from_status=current.value,
+        to_status=target.value,
     )
     db.session.flush()
     return event

@@ -16,9 +16,7 @@ def find_order_by_token(token: str) -> Order | None:
     if not token or len(token) > TOKEN_MAX or not all(c.isalnum() or c in "-_" for c in token):
         return None
     order = db.session.scalar(
-        select(Order)
-        .where(Order.status_token == token)
-        .options(selectinload(Order.lines), selectinload(Order.events))
+        select(Order).where(Order.status_token == token).options(selectinload(Order.lines), selectinload(Order.events))
     )
     if order is None or not hmac.compare_digest(order.status_token, token):
         return None

@@ -84,9 +84,7 @@ def reserve_stock(order: Order, variants: dict[int, Variant], wanted: dict[int, 
     """Hold `wanted` units of each (already locked) variant for the order, or raise OutOfStock."""
     _check_available(variants, wanted)
     for variant_id, quantity in sorted(wanted.items()):
-        order.reservations.append(
-            StockReservation(variant_id=variant_id, quantity=quantity, expires_at=expires_at)
-        )
+        order.reservations.append(StockReservation(variant_id=variant_id, quantity=quantity, expires_at=expires_at))
 
 
 def commit_reservations(order: Order) -> None:

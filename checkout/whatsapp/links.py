@@ -39,7 +39,13 @@ def build_order_summary(order: Order, settings: StoreSettings, status_url: str) 
         for line in order.lines
     ]
     delivery_fee = money(order.delivery_fee_minor) if order.delivery_fee_minor else "Free"
-    tail = ["", f"Subtotal: {money(order.subtotal_minor)}", f"Delivery: {delivery_fee}", f"*Total: {money(order.total_minor)}*", ""]
+    tail = [
+        "",
+        f"Subtotal: {money(order.subtotal_minor)}",
+        f"Delivery: {delivery_fee}",
+        f"*Total: {money(order.total_minor)}*",
+        "",
+    ]
     if order.fulfilment == "delivery":
         tail.append(f"Deliver to: {order.delivery_address}")
     else:

@@ -1,0 +1,170 @@
+"""Storefront pages through the Flask test client: catalog, product, cart."""
+
+import pytest
+
+from checkout.extensions import db
+from checkout.models import ProductStatus
+from tests.factories import make_product, make_store
+
+
+@pytest.fixture
+def shop(app):
+    with app.app_context():
+        make_store()
+        kurta = make_product(
+            "Cotton Kurta", price_minor=79900, options=[{"Size": "M"}, {"Size": "L"}], category="Clothing"
+        )
+        tea = make_product("Assam Tea", price_minor=24000, stock=0, category="Tea")
+        draft = make_product("Secret Draft", status=ProductStatus.DRAFT)
+        ids = dict(
+            kurta_slug=kurta.slug,
+            kurta_m=kurta.variants[0].id,
+            kurta_l=kurta.variants[1].id,
+            tea=tea.variants[0].id,
+            tea_slug=tea.slug,
+            draft=draft.variants[0].id,
+            draft_slug=draft.slug,
+            clothing=kurta.category.slug,
+        )
+        db.session.remove()
+    return ids
+
+
+def cart_in(client):
+    with client.session_transaction() as session:
+        return session.get("cart", {}).get("lines", [])
+
+
+def test_catalog_lists_active_products_only(client, shop):
+    page = client.get("/").get_data(as_text=True)
+    assert "Cotton Kurta" in page and "Assam Tea" in page
+    assert "Secret Draft" not in page
+    assert "Sold out" in page  # the tea has no stock
+
+
+def test_catalog_filters_by_category_and_search(client, shop):
+    by_category = client.get(f"/?category={shop['clothing']}").get_data(as_text=True)
+    assert "Cotton Kurta" in by_category and "Assam Tea" not in by_category
+    by_search = client.get("/?q=assam").get_data(as_text=True)
+    assert "Assam Tea" in by_search and "Cotton Kurta" not in by_search
+    nothing = client.get("/?q=" + "x" * 500).get_data(as_text=True)
+    assert "No products match" in nothing
+
+
+def test_catalog_htmx_request_gets_only_the_results_fragment(client, shop):
+    response = client.get("/?q=kurta", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section id="results"')
+    assert "<html" not in body and "Cotton Kurta" in body
+
+
+def test_product_page_offers_each_option_with_price(client, shop):
+    page = client.get(f"/p/{shop['kurta_slug']}").get_data(as_text=True)
+    assert "Size M" in page and "Size L" in page and "₹799.00" in page
+
+
+def test_draft_and_unknown_products_are_not_found(client, shop):
+    assert client.get(f"/p/{shop['draft_slug']}").status_code == 404
+    assert client.get("/p/no-such-thing").status_code == 404
+
+
+def test_sold_out_product_cannot_be_added_from_its_page(client, shop):
+    page = client.get(f"/p/{shop['tea_slug']}").get_data(as_text=True)
+    assert "Sold out" in page and "Add to cart" not in page
+
+
+def test_adding_the_same_item_again_merges_quantities(client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 2})
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1})
+    client.post("/cart/add", data={"variant_id": shop["kurta_l"], "quantity": 1})
+    assert cart_in(client) == [[shop["kurta_m"], 3], [shop["kurta_l"], 1]]
+    page = client.get("/cart").get_data(as_text=True)
+    assert 'aria-label="4 items in cart"' in page
+    assert "₹2,397.00" in page  # 3 × 799
+
+
+@pytest.mark.parametrize("quantity", ["0", "-1", "100", "abc", "", "1e3", "2.5"])
+def test_bad_quantities_are_refused_and_the_cart_is_unchanged(client, shop, quantity):
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1})
+    response = client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": quantity})
+    assert response.status_code == 302
+    assert cart_in(client) == [[shop["kurta_m"], 1]]
+
+
+@pytest.mark.parametrize("variant", ["999999", "abc", "", "-4"])
+def test_unknown_products_are_refused(client, shop, variant):
+    response = client.post("/cart/add", data={"variant_id": variant, "quantity": 1}, follow_redirects=True)
+    assert response.status_code == 200
+    assert cart_in(client) == []
+
+
+def test_draft_product_cannot_be_added_even_by_id(client, shop):
+    response = client.post("/cart/add", data={"variant_id": shop["draft"], "quantity": 1}, follow_redirects=True)
+    assert "not available" in response.get_data(as_text=True)
+    assert cart_in(client) == []
+
+
+def test_htmx_add_returns_a_notice_and_an_out_of_band_badge(client, shop):
+    response = client.post(
+        "/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 2}, headers={"HX-Request": "true"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Added Cotton Kurta (Size M)" in body
+    assert 'hx-swap-oob="true"' in body and ">2</span>" in body
+
+
+def test_htmx_add_of_bad_input_is_a_422_fragment(client, shop):
+    response = client.post(
+        "/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 0}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+    assert "flash-error" in response.get_data(as_text=True)
+
+
+def test_cart_quantity_change_and_removal(client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1})
+    client.post("/cart/add", data={"variant_id": shop["kurta_l"], "quantity": 1})
+    response = client.post(
+        "/cart/update", data={"variant_id": shop["kurta_m"], "quantity": 5}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert '<section id="cart"' in response.get_data(as_text=True)
+    assert cart_in(client) == [[shop["kurta_m"], 5], [shop["kurta_l"], 1]]
+    client.post("/cart/update", data={"variant_id": shop["kurta_l"], "quantity": 0})
+    assert cart_in(client) == [[shop["kurta_m"], 5]]
+    client.post("/cart/remove", data={"variant_id": shop["kurta_m"]})
+    assert cart_in(client) == []
+    assert client.post("/cart/update", data={"variant_id": shop["kurta_m"], "quantity": "-3"}).status_code == 302
+
+
+def test_a_tampered_or_malformed_cart_is_ignored_not_an_error(client, shop):
+    with client.session_transaction() as session:
+        session["cart"] = {"lines": [["x", 1], [shop["kurta_m"], -2], "junk", [shop["kurta_l"], 2], [True, 1]]}
+    page = client.get("/cart")
+    assert page.status_code == 200
+    assert cart_in(client) == [[shop["kurta_l"], 2]]
+    with client.session_transaction() as session:
+        session["cart"] = "not a cart"
+    assert client.get("/cart").status_code == 200
+    assert client.get("/checkout").status_code == 302
+
+
+def test_items_that_stop_being_sold_leave_the_cart_with_a_message(app, client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1})
+    with app.app_context():
+        from checkout.models import Variant
+
+        db.session.get(Variant, shop["kurta_m"]).product.status = ProductStatus.ARCHIVED
+        db.session.commit()
+    page = client.get("/cart").get_data(as_text=True)
+    assert "no longer available" in page
+    assert cart_in(client) == []
+
+
+def test_unknown_pages_are_friendly_404s(client, shop):
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert "There is nothing at this address" in response.get_data(as_text=True)
+    assert client.get("/cart/add").status_code == 405
