@@ -1,7 +1,16 @@
-"""The staff side: sign-in and the order desk."""
+"""The staff side: sign-in, order desk, catalog and stock, settings, staff accounts, dashboard."""
 
 from flask import Blueprint
 
+from admin.access import can
+
 admin_blueprint = Blueprint("admin", __name__)
 
-from admin import views  # noqa: E402,F401  (routes register on the blueprint)
+
+@admin_blueprint.app_context_processor
+def admin_helpers():
+    return {"can": can}
+
+
+# Routes register on the blueprint when their modules are imported.
+from admin import auth, catalog, dashboard, orders, settings, staff  # noqa: E402,F401

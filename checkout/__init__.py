@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from checkout.config import DEFAULT_INSTANCE_PATH, load_config
 from checkout.database import configure_sqlite
-from checkout.extensions import csrf, db, login_manager, migrate
+from checkout.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "strong"
+    limiter.init_app(app)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -60,6 +63,17 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(error):
         return render_template("error.html", title="Bad request", message="That request could not be read."), 400
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        message = "Your account is not allowed to do that. Ask the shop owner if you need it."
+        return render_template("error.html", title="Not allowed", message=message), 403
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        return render_template(
+            "error.html", title="Slow down", message="Too many attempts. Wait a minute and try again."
+        ), 429
 
     @app.errorhandler(404)
     def not_found(error):

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in the app factory."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -19,3 +21,5 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Storage comes from RATELIMIT_STORAGE_URI: memory in development, Redis (REDIS_URL) in production.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,18 +1,21 @@
 """All models, imported here so the metadata (and migrations) see every table."""
 
-from checkout.models.catalog import Category, Product, ProductStatus, Variant
-from checkout.models.orders import Order, OrderEvent, OrderLine, StockReservation
+from checkout.models.catalog import Category, Product, ProductStatus, StockMovement, Variant
+from checkout.models.orders import Order, OrderEvent, OrderLine, Payment, StockReservation
 from checkout.models.staff import StaffUser
-from checkout.models.store import StoreSettings, get_store_settings
+from checkout.models.store import CartStart, StoreSettings, get_store_settings
 
 __all__ = [
+    "CartStart",
     "Category",
     "Order",
     "OrderEvent",
     "OrderLine",
+    "Payment",
     "Product",
     "ProductStatus",
     "StaffUser",
+    "StockMovement",
     "StockReservation",
     "StoreSettings",
     "Variant",

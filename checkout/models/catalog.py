@@ -108,3 +108,20 @@ class Variant(db.Model):
     def options_label(self) -> str:
         """'Size M, Colour Red' — how the options read in a cart line or a WhatsApp message."""
         return ", ".join(f"{name} {value}" for name, value in self.options.items())
+
+
+class StockMovement(db.Model):
+    """The stock ledger: every manual change of stock on hand, with its reason and who made it."""
+
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"), index=True)
+    delta: Mapped[int] = mapped_column(Integer)
+    stock_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    staff_name: Mapped[str] = mapped_column(String(80), default="")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    variant: Mapped[Variant] = relationship()

@@ -1,6 +1,8 @@
 """Orders, their lines (snapshots of what was bought), their timeline and their stock reservations."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkout.database import UTCDateTime, utcnow
@@ -12,7 +14,8 @@ class Order(db.Model):
     __table_args__ = (
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
         CheckConstraint("fulfilment IN ('delivery', 'pickup')", name="fulfilment_known"),
-        Index("ix_orders_status_created", "status", "created_at"),
+        Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_created_id", "created_at", "id"),
         Index("ix_orders_customer_phone", "customer_phone"),
     )
 
@@ -33,6 +36,17 @@ class Order(db.Model):
     subtotal_minor: Mapped[int] = mapped_column(Integer)
     delivery_fee_minor: Mapped[int] = mapped_column(Integer)
     total_minor: Mapped[int] = mapped_column(Integer)
+    # Fulfilment, filled in by staff as the order moves.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
+    carrier: Mapped[str] = mapped_column(String(80), default="")
+    tracking_number: Mapped[str] = mapped_column(String(80), default="")
+    tracking_url: Mapped[str] = mapped_column(String(300), default="")
+    expected_delivery_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Payment, recorded apart from fulfilment: unpaid → partially_paid → paid → refunded.
+    payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    amount_paid_minor: Mapped[int] = mapped_column(Integer, default=0)
+    # Something staff should look at (a number mismatch, a message that failed); empty when all is well.
+    attention: Mapped[str] = mapped_column(String(300), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -47,11 +61,21 @@ class Order(db.Model):
         back_populates="order", order_by="StockReservation.variant_id", cascade="all, delete-orphan"
     )
 
+    assigned_to = relationship("StaffUser", foreign_keys=[assigned_to_id])
+    payments: Mapped[list["Payment"]] = relationship(
+        back_populates="order", order_by="Payment.id", cascade="all, delete-orphan"
+    )
+
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def balance_minor(self) -> int:
+        """What the customer still owes."""
+        return max(0, self.total_minor - self.amount_paid_minor)
 
 
 class OrderLine(db.Model):
@@ -113,3 +137,25 @@ class StockReservation(db.Model):
     committed_at = mapped_column(UTCDateTime, nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="reservations")
+
+
+class Payment(db.Model):
+    """Money received for (or refunded on) an order: method, amount, the payer's reference, who recorded it."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("kind IN ('payment', 'refund')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="payment")
+    method: Mapped[str] = mapped_column(String(24))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    recorded_by_name: Mapped[str] = mapped_column(String(80), default="")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    order: Mapped[Order] = relationship(back_populates="payments")

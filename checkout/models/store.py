@@ -3,6 +3,7 @@
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from checkout.database import UTCDateTime, utcnow
 from checkout.extensions import db
 
 PAYMENT_METHOD_LABELS = {
@@ -27,6 +28,10 @@ class StoreSettings(db.Model):
     pickup_address: Mapped[str] = mapped_column(Text, default="")
     reservation_hours: Mapped[int] = mapped_column(Integer, default=24)
     payment_methods: Mapped[list] = mapped_column(db.JSON, default=lambda: ["cod", "transfer"])
+    logo_url: Mapped[str] = mapped_column(String(300), default="")
+    low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    # Texts the shop can change: the handoff greeting and one per status notification (see checkout/messages).
+    message_texts: Mapped[dict] = mapped_column(db.JSON, default=dict)
 
     @property
     def whatsapp_digits(self) -> str:
@@ -46,3 +51,12 @@ def get_store_settings() -> StoreSettings:
         db.session.add(settings)
         db.session.flush()
     return settings
+
+
+class CartStart(db.Model):
+    """One row per cart the first time something is added: the top of the conversion funnel."""
+
+    __tablename__ = "cart_starts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)

@@ -1,16 +1,15 @@
-"""Staff sign-in and the list of recent orders."""
+"""Staff sign-in and sign-out."""
 
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from admin import admin_blueprint as bp
 from admin.forms import LoginForm
-from checkout.extensions import db, login_manager
-from checkout.models import Order, StaffUser
+from checkout.extensions import db, limiter, login_manager
+from checkout.models import StaffUser
 
 
 @login_manager.user_loader
@@ -22,10 +21,11 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must never bounce staff to another site."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("admin.orders")
+    return url_for("admin.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -45,12 +45,3 @@ def logout():
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))
-
-
-@bp.get("/")
-@login_required
-def orders():
-    recent = db.session.scalars(
-        select(Order).options(selectinload(Order.lines)).order_by(Order.created_at.desc(), Order.id.desc()).limit(50)
-    ).all()
-    return render_template("admin/orders.html", orders=recent, user=current_user)
