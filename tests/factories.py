@@ -41,8 +41,12 @@ def make_product(
     if isinstance(category, str):
         category = Category(name=category, slug=f"{category.lower()}-{n}")
     product = Product(
-        name=name, slug=f"{name.lower().replace(' ', '-')}-{n}", sku=sku, description=f"About {name}",
-        status=status, category=category,
+        name=name,
+        slug=f"{name.lower().replace(' ', '-')}-{n}",
+        sku=sku,
+        description=f"About {name}",
+        status=status,
+        category=category,
     )
     for index, combination in enumerate(options or [{}]):
         product.variants.append(
