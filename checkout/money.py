@@ -15,6 +15,8 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
         value = Decimal(str(amount))
     except InvalidOperation:
         raise ValueError(f"Not an amount: {amount!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"Not an amount: {amount!r}")
     scaled = value.scaleb(minor_digits(currency))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"Too many decimals for {currency}: {amount!r}")

@@ -11,6 +11,8 @@ import secrets
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 REFERENCE_PATTERN = re.compile(r"\b([2-9A-HJ-NP-Z]{4})-?([2-9A-HJ-NP-Z]{4})\b")
+# With the dash a reference can't be confused with an ordinary 8-letter word ("PAYMENTS").
+DASHED_REFERENCE_PATTERN = re.compile(r"\b([2-9A-HJ-NP-Z]{4})-([2-9A-HJ-NP-Z]{4})\b")
 
 
 def generate_reference() -> str:
@@ -19,9 +21,20 @@ def generate_reference() -> str:
 
 
 def find_reference(text: str) -> str | None:
-    """The first order reference in free text (any case, dash optional), in canonical form."""
-    match = REFERENCE_PATTERN.search(text.upper())
-    return f"{match.group(1)}-{match.group(2)}" if match else None
+    """The first order reference in free text (any case, dash optional), in canonical form.
+
+    A dashed reference wins over an undashed one anywhere in the text.
+    """
+    candidates = find_references(text)
+    return candidates[0] if candidates else None
+
+
+def find_references(text: str) -> list[str]:
+    """Every reference-shaped run in the text, dashed ones first; callers check them against orders."""
+    upper = (text or "").upper()
+    found = [f"{a}-{b}" for a, b in DASHED_REFERENCE_PATTERN.findall(upper)]
+    found += [f"{a}-{b}" for a, b in REFERENCE_PATTERN.findall(upper)]
+    return list(dict.fromkeys(found))
 
 
 def generate_status_token() -> str:

@@ -52,24 +52,33 @@ def build_order_summary(order: Order, settings: StoreSettings, status_url: str) 
         tail.append("Pickup" + (f" at {settings.pickup_address}" if settings.pickup_address else ""))
     tail.append(f"Payment: {PAYMENT_METHOD_LABELS.get(order.payment_method, order.payment_method)}")
     tail.append(f"Name: {order.customer_name}")
+    note_index = len(tail)
     if order.note:
         tail.append(f"Note: {order.note}")
     tail += ["", f"Order status: {status_url}"]
 
-    shown = _fit_items(item_lines, fixed_chars=len("\n".join(head + tail)) + 1, status_url=status_url)
+    # The text around the items, plus the newline that joins the items to it.
+    fixed_chars = len("\n".join(head + tail)) + 1
+    # The longest name, address and note together can crowd out even the "…and N more" line:
+    # then the note (kept whole on the status page) is the one thing shortened.
+    overflow = fixed_chars + len(_more_items_line(len(item_lines), status_url)) - MAX_SUMMARY_CHARS
+    if overflow > 0 and order.note:
+        tail[note_index] = tail[note_index][: -(overflow + 1)] + "…"
+        fixed_chars -= overflow
+    shown = _fit_items(item_lines, fixed_chars=fixed_chars, status_url=status_url)
     return "\n".join(head + shown + tail)
 
 
 def _fit_items(item_lines: list[str], fixed_chars: int, status_url: str) -> list[str]:
     """As many whole item lines as fit, then one line that says how many more there are."""
-    if fixed_chars + len("\n".join(item_lines)) + 1 <= MAX_SUMMARY_CHARS:
+    if fixed_chars + len("\n".join(item_lines)) <= MAX_SUMMARY_CHARS:
         return item_lines
     shown: list[str] = []
     for index, line in enumerate(item_lines):
         remaining = len(item_lines) - index - 1
         more = _more_items_line(remaining, status_url) if remaining else ""
         candidate = shown + [line] + ([more] if more else [])
-        if fixed_chars + len("\n".join(candidate)) + 1 > MAX_SUMMARY_CHARS:
+        if fixed_chars + len("\n".join(candidate)) > MAX_SUMMARY_CHARS:
             break
         shown.append(line)
     return shown + [_more_items_line(len(item_lines) - len(shown), status_url)]

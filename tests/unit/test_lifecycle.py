@@ -42,7 +42,7 @@ def test_happy_path_walks_to_delivered_and_records_each_step(variant, fulfilment
     order = _order_at(variant, fulfilment, path)
     assert order.status == S.DELIVERED
     steps = [(e.from_status, e.to_status) for e in order.events if e.kind == "status"]
-    assert steps == list(zip(["pending"] + [s.value for s in path[:-1]], [s.value for s in path]))
+    assert steps == list(zip(["pending"] + [s.value for s in path[:-1]], [s.value for s in path], strict=True))
 
 
 @pytest.mark.parametrize("fulfilment,path", [("delivery", DELIVERY_PATH), ("pickup", PICKUP_PATH)])
