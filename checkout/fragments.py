@@ -1,4 +1,7 @@
-"""Render one block of a template: a page and the HTMX fragment it swaps come from one file."""
+"""Render one block of a template: a page and the HTMX fragment it swaps come from one file.
+
+Only the block's own code runs, so a macro the block uses must be imported inside the block.
+"""
 
 from flask import current_app
 

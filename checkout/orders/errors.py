@@ -66,3 +66,24 @@ class TransitionNotAllowed(OrderError):
 
 class ReasonRequired(OrderError):
     message = "Please give a reason for cancelling."
+
+
+class StaleOrder(OrderError):
+    """Someone else changed the order since this page was loaded: never overwrite their change."""
+
+    message = "This order was changed by someone else a moment ago. Reload it to see the latest, then try again."
+
+
+class PaymentRejected(OrderError):
+    def __init__(self, message: str):
+        self.message = message
+
+
+class InvalidFulfilment(OrderError):
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+
+
+class NotAllowedInBulk(OrderError):
+    message = "Cancel orders one by one, with a reason for each."

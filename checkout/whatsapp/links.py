@@ -20,9 +20,9 @@ from checkout.money import format_money
 # in QR codes. The summary stays within this many characters by summarising the tail of the cart.
 MAX_SUMMARY_CHARS = 1500
 
-# Above this many URL characters a QR code gets too dense to scan from a screen; the QR code then
-# points at our own short redirect to the same wa.me link.
-MAX_QR_LINK_CHARS = 1200
+# Above this many URL characters a QR code on a screen gets too dense for a phone camera (a 3-item
+# cart is already ~700); the QR code then points at our own short redirect to the same wa.me link.
+MAX_QR_LINK_CHARS = 300
 
 
 def build_order_summary(order: Order, settings: StoreSettings, status_url: str) -> str:
@@ -117,5 +117,7 @@ def handoff_links(phone_digits: str, text: str) -> HandoffLinks:
 @lru_cache(maxsize=512)
 def qr_svg(data: str) -> str:
     """An inline SVG QR code (no Pillow needed), cached by content: the same link is drawn once."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    image = qrcode.make(
+        data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=4
+    )  # 4 modules of quiet zone, as the standard asks
     return image.to_string(encoding="unicode")

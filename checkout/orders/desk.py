@@ -1,0 +1,220 @@
+"""What staff do to an order: status changes, fulfilment details, assignment, notes, payments.
+
+Each function is one use case in one transaction. `expected_version` is the order version the
+staff member's page showed; if someone else changed the order since, StaleOrder is raised and
+nothing is written (and the version column catches the same race between two open transactions).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from checkout.extensions import db
+from checkout.models.orders import Order, Payment
+from checkout.models.staff import StaffUser
+from checkout.money import format_money
+from checkout.orders.errors import InvalidFulfilment, NotAllowedInBulk, OrderError, PaymentRejected, StaleOrder
+from checkout.orders.lifecycle import OrderStatus, record_event, transition
+from checkout.orders.queries import get_order_by_reference
+
+PAYMENT_RECORD_METHODS = {
+    "cod": "Cash on delivery",
+    "upi": "UPI",
+    "bank_transfer": "Bank transfer",
+    "cash": "Cash at the shop",
+    "card": "Card terminal",
+    "other": "Other",
+}
+NOTE_MAX = 2000
+
+
+@contextmanager
+def order_change(order: Order, expected_version: int | None) -> Iterator[None]:
+    """Run one change of `order` and commit it, or write nothing at all."""
+    try:
+        if expected_version is not None and order.version != expected_version:
+            raise StaleOrder()
+        yield
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleOrder() from None
+    except OrderError:
+        db.session.rollback()
+        raise
+
+
+@dataclass(frozen=True)
+class FulfilmentDetails:
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    expected_delivery_date: date | None = None
+
+    def validate(self) -> None:
+        for name, limit in (("carrier", 80), ("tracking_number", 80), ("tracking_url", 300)):
+            if len(getattr(self, name)) > limit:
+                raise InvalidFulfilment(name, f"At most {limit} characters.")
+        if self.tracking_url:
+            parts = urlsplit(self.tracking_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise InvalidFulfilment("tracking_url", "Give a full web address starting with https://")
+
+
+def _apply_fulfilment(order: Order, details: FulfilmentDetails, staff: StaffUser) -> None:
+    details.validate()
+    changed = []
+    for name in ("carrier", "tracking_number", "tracking_url", "expected_delivery_date"):
+        value = getattr(details, name)
+        if getattr(order, name) != value:
+            setattr(order, name, value)
+            changed.append(name)
+    if changed:
+        summary = ", ".join(f"{name.replace('_', ' ')}: {getattr(order, name) or '—'}" for name in changed)
+        record_event(order, "fulfilment", staff.name, note=summary, staff_user_id=staff.id)
+
+
+def change_status(
+    order: Order,
+    target: OrderStatus | str,
+    *,
+    staff: StaffUser,
+    expected_version: int | None,
+    note: str = "",
+    fulfilment: FulfilmentDetails | None = None,
+) -> None:
+    """Move the order along the state machine; shipping may carry the tracking details with it.
+
+    A cash-on-delivery order marked delivered has its balance recorded as collected.
+    """
+    with order_change(order, expected_version):
+        if fulfilment is not None:
+            _apply_fulfilment(order, fulfilment, staff)
+        transition(order, target, actor=staff.name, note=note, staff_user_id=staff.id)
+        if OrderStatus(target) is OrderStatus.DELIVERED and order.payment_method == "cod" and order.balance_minor:
+            _add_payment(order, "payment", "cod", order.balance_minor, "Collected on delivery", staff)
+
+
+def update_fulfilment(
+    order: Order, details: FulfilmentDetails, *, staff: StaffUser, expected_version: int | None
+) -> None:
+    with order_change(order, expected_version):
+        _apply_fulfilment(order, details, staff)
+
+
+def assign_order(order: Order, assignee: StaffUser | None, *, staff: StaffUser, expected_version: int | None) -> None:
+    with order_change(order, expected_version):
+        if order.assigned_to_id == (assignee.id if assignee else None):
+            return
+        order.assigned_to_id = assignee.id if assignee else None
+        note = f"Assigned to {assignee.name}" if assignee else "Unassigned"
+        record_event(order, "assigned", staff.name, note=note, staff_user_id=staff.id)
+
+
+def add_note(order: Order, text: str, *, staff: StaffUser) -> None:
+    """Internal notes never reach the customer; they need no version check (they can't conflict)."""
+    text = text.strip()
+    if not text:
+        raise InvalidFulfilment("note", "Write something first.")
+    if len(text) > NOTE_MAX:
+        raise InvalidFulfilment("note", f"A note can be at most {NOTE_MAX} characters.")
+    with order_change(order, None):
+        record_event(order, "note", staff.name, note=text, staff_user_id=staff.id)
+
+
+def _refresh_payment_status(order: Order) -> None:
+    if order.amount_paid_minor >= order.total_minor:
+        order.payment_status = "paid"
+    elif order.amount_paid_minor > 0:
+        order.payment_status = "partially_paid"
+    elif any(p.kind == "refund" for p in order.payments):
+        order.payment_status = "refunded"
+    else:
+        order.payment_status = "unpaid"
+
+
+def _add_payment(order: Order, kind: str, method: str, amount_minor: int, reference: str, staff: StaffUser):
+    order.payments.append(
+        Payment(
+            kind=kind,
+            method=method,
+            amount_minor=amount_minor,
+            reference=reference,
+            recorded_by_id=staff.id,
+            recorded_by_name=staff.name,
+        )
+    )
+    order.amount_paid_minor += amount_minor if kind == "payment" else -amount_minor
+    _refresh_payment_status(order)
+    amount = format_money(amount_minor, order.currency)
+    label = PAYMENT_RECORD_METHODS.get(method, method)
+    what = f"Payment of {amount} received ({label})" if kind == "payment" else f"Refund of {amount} ({label})"
+    record_event(order, kind, staff.name, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff.id)
+
+
+def record_payment(
+    order: Order,
+    *,
+    method: str,
+    amount_minor: int,
+    reference: str,
+    staff: StaffUser,
+    expected_version: int | None,
+) -> None:
+    with order_change(order, expected_version):
+        if order.status == OrderStatus.CANCELLED:
+            raise PaymentRejected("A cancelled order takes no payments.")
+        if method not in PAYMENT_RECORD_METHODS:
+            raise PaymentRejected("Choose how the customer paid.")
+        if amount_minor <= 0:
+            raise PaymentRejected("The amount must be more than zero.")
+        if amount_minor > order.balance_minor:
+            raise PaymentRejected(
+                f"That is more than the balance of {format_money(order.balance_minor, order.currency)}."
+            )
+        _add_payment(order, "payment", method, amount_minor, reference.strip()[:120], staff)
+
+
+def refund_payment(
+    order: Order, *, amount_minor: int, reason: str, staff: StaffUser, expected_version: int | None
+) -> None:
+    with order_change(order, expected_version):
+        if not reason.strip():
+            raise PaymentRejected("Say why the money is refunded.")
+        if amount_minor <= 0:
+            raise PaymentRejected("The amount must be more than zero.")
+        if amount_minor > order.amount_paid_minor:
+            raise PaymentRejected(
+                f"Only {format_money(order.amount_paid_minor, order.currency)} has been paid on this order."
+            )
+        method = order.payments[-1].method if order.payments else "other"
+        _add_payment(order, "refund", method, amount_minor, reason.strip()[:120], staff)
+
+
+@dataclass
+class BulkResult:
+    changed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def bulk_change_status(references: list[str], target: OrderStatus | str, *, staff: StaffUser) -> BulkResult:
+    """Move each selected order that may move; report the others with the reason. Never cancels."""
+    result = BulkResult()
+    if OrderStatus(target) is OrderStatus.CANCELLED:
+        raise NotAllowedInBulk()
+    for reference in dict.fromkeys(references):
+        order = get_order_by_reference(reference, for_update=True)
+        if order is None:
+            result.skipped.append((reference, "not found"))
+            continue
+        try:
+            change_status(order, target, staff=staff, expected_version=None)
+        except OrderError as error:
+            result.skipped.append((order.reference, str(error)))
+        else:
+            result.changed.append(order.reference)
+    return result

@@ -1,0 +1,64 @@
+"""The order list as CSV for spreadsheets and accountants; every cell neutralised against formulas."""
+
+from collections.abc import Iterator
+
+from checkout.csv_safety import write_csv
+from checkout.money import from_minor
+from checkout.orders.queries import OrderFilters, iter_orders
+
+HEADER = [
+    "reference",
+    "created_at_utc",
+    "status",
+    "source",
+    "customer_name",
+    "customer_phone",
+    "fulfilment",
+    "delivery_address",
+    "items",
+    "subtotal",
+    "delivery_fee",
+    "total",
+    "currency",
+    "payment_method",
+    "payment_status",
+    "amount_paid",
+    "carrier",
+    "tracking_number",
+    "assigned_to",
+    "note",
+]
+
+
+def _rows(filters: OrderFilters) -> Iterator[list]:
+    for order in iter_orders(filters):
+        items = "; ".join(
+            f"{line.quantity} x {line.product_name}" + (f" ({line.options_label})" if line.options_label else "")
+            for line in order.lines
+        )
+        yield [
+            order.reference,
+            order.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            order.status,
+            order.source,
+            order.customer_name,
+            order.customer_phone,
+            order.fulfilment,
+            order.delivery_address,
+            items,
+            from_minor(order.subtotal_minor, order.currency),
+            from_minor(order.delivery_fee_minor, order.currency),
+            from_minor(order.total_minor, order.currency),
+            order.currency,
+            order.payment_method,
+            order.payment_status,
+            from_minor(order.amount_paid_minor, order.currency),
+            order.carrier,
+            order.tracking_number,
+            order.assigned_to.name if order.assigned_to else "",
+            order.note,
+        ]
+
+
+def orders_csv(filters: OrderFilters) -> str:
+    return write_csv(_rows(filters), HEADER)

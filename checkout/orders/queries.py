@@ -1,0 +1,146 @@
+"""Finding orders for the order desk: filters, status counts and keyset pagination.
+
+Pages are cut by (created_at, id) rather than OFFSET, so page 500 costs what page 1 costs; the
+indexes ix_orders_created_id and ix_orders_status_created serve these queries.
+"""
+
+import base64
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from checkout.extensions import db
+from checkout.models.orders import Order
+from checkout.orders.lifecycle import OrderStatus
+from checkout.orders.references import find_reference
+
+PAGE_SIZE = 50
+SOURCES = ("website", "whatsapp", "api")
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str | None = None
+    search: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    assigned_to: str = ""  # "" any, "none" unassigned, or a staff user id
+    source: str | None = None
+
+    def without_status(self) -> "OrderFilters":
+        return replace(self, status=None)
+
+
+def _conditions(filters: OrderFilters) -> list:
+    conditions = []
+    if filters.status:
+        conditions.append(Order.status == filters.status)
+    if filters.source:
+        conditions.append(Order.source == filters.source)
+    if filters.date_from:
+        conditions.append(Order.created_at >= datetime.combine(filters.date_from, time.min, UTC))
+    if filters.date_to:
+        conditions.append(Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC))
+    if filters.assigned_to == "none":
+        conditions.append(Order.assigned_to_id.is_(None))
+    elif filters.assigned_to.isdigit():
+        conditions.append(Order.assigned_to_id == int(filters.assigned_to))
+    text = filters.search.strip()
+    if text:
+        conditions.append(_search_condition(text))
+    return conditions
+
+
+def _search_condition(text: str):
+    """A reference finds that order; digits search phone numbers; anything else searches names."""
+    reference = find_reference(text)
+    if reference:
+        return Order.reference == reference
+    digits = "".join(c for c in text if c.isdigit())
+    if digits and len(digits) >= max(4, len(text.replace(" ", "").replace("+", "")) - 2):
+        return Order.customer_phone.like(f"%{digits}%")
+    return func.lower(Order.customer_name).like(f"%{text.lower()[:80]}%")
+
+
+def encode_cursor(order: Order) -> str:
+    raw = f"{order.created_at.timestamp():.6f}:{order.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The position after which the next page starts; None for junk (junk shows page one)."""
+    if not cursor or len(cursor) > 64:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, order_id = raw.split(":")
+        return datetime.fromtimestamp(float(stamp), UTC), int(order_id)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class OrderPage:
+    orders: list[Order]
+    next_cursor: str | None
+
+
+def find_orders(filters: OrderFilters, after: str | None = None, page_size: int = PAGE_SIZE) -> OrderPage:
+    query = (
+        select(Order)
+        .where(*_conditions(filters))
+        .options(selectinload(Order.lines), selectinload(Order.assigned_to))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(page_size + 1)
+    )
+    position = decode_cursor(after)
+    if position:
+        created_at, order_id = position
+        query = query.where(
+            or_(Order.created_at < created_at, and_(Order.created_at == created_at, Order.id < order_id))
+        )
+    rows = list(db.session.scalars(query))
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    return OrderPage(orders=rows, next_cursor=encode_cursor(rows[-1]) if has_more and rows else None)
+
+
+def iter_orders(filters: OrderFilters, batch_size: int = 500):
+    """Every order matching the filters, newest first, fetched in keyset batches (for CSV export)."""
+    cursor = None
+    while True:
+        page = find_orders(filters, after=cursor, page_size=batch_size)
+        yield from page.orders
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+def status_counts(filters: OrderFilters) -> dict[str, int]:
+    """Orders per status under the other filters, for the tabs; 'all' is the sum."""
+    query = select(Order.status, func.count(Order.id)).where(*_conditions(filters.without_status()))
+    counts = {status.value: 0 for status in OrderStatus}
+    for status, count in db.session.execute(query.group_by(Order.status)):
+        counts[status] = count
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+def newest_order_id() -> int:
+    return db.session.scalar(select(func.max(Order.id))) or 0
+
+
+def count_orders_after(order_id: int) -> int:
+    return db.session.scalar(select(func.count(Order.id)).where(Order.id > order_id)) or 0
+
+
+def get_order_by_reference(reference: str, for_update: bool = False) -> Order | None:
+    canonical = find_reference(reference or "")
+    if canonical is None:
+        return None
+    query = select(Order).where(Order.reference == canonical)
+    if for_update:
+        query = query.with_for_update()
+    return db.session.scalar(query)
