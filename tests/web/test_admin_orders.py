@@ -43,7 +43,7 @@ def desk(app):
 def order(app, reference):
     with app.app_context():
         found = db.session.scalar(select(Order).where(Order.reference == reference))
-        found.events, found.payments  # load before the session closes
+        _ = (found.events, found.payments)  # load before the session closes
         db.session.expunge_all()
         return found
 
