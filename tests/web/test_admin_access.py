@@ -1,0 +1,167 @@
+"""Who may do what in the admin panel: every admin route × every role, plus signing in and out."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from checkout.extensions import db
+from checkout.models import Product, StaffUser
+from checkout.permissions import ROLE_PERMISSIONS
+from tests.admin_helpers import PASSWORD, make_staff, sign_in
+from tests.factories import make_order, make_product, make_store
+
+# Routes open to anyone (signing in) or to any signed-in staff member whatever the role.
+PUBLIC_ENDPOINTS = {"admin.login", "admin.media"}
+ANY_STAFF_ENDPOINTS = {"admin.logout", "admin.account"}
+
+
+def admin_routes(app):
+    """(endpoint, method, url rule, required permission) for every admin route the app has."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin."):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule.endpoint, method, rule.rule, getattr(view, "required_permission", None)))
+    return routes
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        make_store()
+        product = make_product("Cotton Kurta", stock=500, options=[{"Size": "M"}])
+        order = make_order([(product.variants[0], 1)])
+        for role in ROLE_PERMISSIONS:
+            make_staff(role)
+        values = {
+            "reference": order.reference,
+            "product_id": product.id,
+            "variant_id": product.variants[0].id,
+            "user_id": db.session.scalar(select(StaffUser.id).where(StaffUser.role == "viewer")),
+            "filename": "nothing.png",
+        }
+        db.session.remove()
+    return values
+
+
+def fill(rule: str, values: dict) -> str:
+    def value(match):
+        name = match.group(1).split(":")[-1]
+        return str(values.get(name, 1))
+
+    return re.sub(r"<([^>]+)>", value, rule)
+
+
+def test_every_admin_route_declares_who_may_use_it(app):
+    undeclared = [
+        (endpoint, method)
+        for endpoint, method, _rule, permission in admin_routes(app)
+        if permission is None and endpoint not in PUBLIC_ENDPOINTS | ANY_STAFF_ENDPOINTS
+    ]
+    assert undeclared == []
+
+
+@pytest.mark.parametrize("role", list(ROLE_PERMISSIONS))
+def test_role_matrix_every_route_is_allowed_or_forbidden_as_declared(app, world, role):
+    client = app.test_client()
+    assert sign_in(client, f"{role}@sunrise.example.com").status_code == 302
+    checked = 0
+    for endpoint, method, rule, permission in admin_routes(app):
+        if permission is None or endpoint == "admin.logout":
+            continue
+        response = client.open(fill(rule, world), method=method, data={})
+        allowed = permission in ROLE_PERMISSIONS[role]
+        if allowed:
+            assert response.status_code != 403, f"{role} refused {method} {rule}"
+            assert response.status_code < 500, f"{role} got {response.status_code} on {method} {rule}"
+        else:
+            assert response.status_code == 403, f"{role} allowed {method} {rule} ({response.status_code})"
+        checked += 1
+    assert checked >= 10
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_for_every_staff_route(app, world):
+    client = app.test_client()
+    for endpoint, method, rule, permission in admin_routes(app):
+        if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        response = client.open(fill(rule, world), method=method, data={})
+        assert response.status_code == 302, f"{method} {rule}"
+        assert "/admin/login" in response.headers["Location"]
+
+
+def test_a_viewer_changes_nothing(app, world):
+    client = app.test_client()
+    sign_in(client, "viewer@sunrise.example.com")
+    for endpoint, method, rule, permission in admin_routes(app):
+        if method == "POST" and permission is not None:
+            client.post(fill(rule, world), data={"version": 1, "target": "confirmed", "name": "x", "note": "x"})
+    with app.app_context():
+        assert db.session.scalar(select(Product.name)) == "Cotton Kurta"
+    page = client.get(f"/admin/orders/{world['reference']}").get_data(as_text=True)
+    assert "Waiting for confirmation" in page and "Mark confirmed" not in page
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(app, world):
+    client = app.test_client()
+    wrong = client.post("/admin/login", data={"email": "owner@sunrise.example.com", "password": "nope nope nope"})
+    unknown = client.post("/admin/login", data={"email": "who@sunrise.example.com", "password": PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong email or password" in wrong.get_data(as_text=True)
+    assert client.get("/admin/orders").status_code == 302
+
+
+def test_a_deactivated_account_cannot_sign_in(app, world):
+    with app.app_context():
+        make_staff("manager", email="gone@sunrise.example.com", active=False)
+    client = app.test_client()
+    assert sign_in(client, "gone@sunrise.example.com").status_code == 401
+
+
+def test_sign_in_renews_the_session_and_sign_out_ends_it(app, world):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    sign_in(client, "owner@sunrise.example.com")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+    assert client.get("/admin/orders").status_code == 200
+    client.post("/admin/logout")
+    assert client.get("/admin/orders").status_code == 302
+
+
+def test_sign_in_only_follows_same_site_next_links(app, world):
+    client = app.test_client()
+    response = client.post(
+        "/admin/login?next=https://evil.example/steal",
+        data={"email": "owner@sunrise.example.com", "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/admin/"
+    client.post("/admin/logout")
+    response = client.post(
+        "/admin/login?next=/admin/orders?status=pending",
+        data={"email": "owner@sunrise.example.com", "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/admin/orders?status=pending"
+
+
+def test_sign_in_attempts_are_rate_limited(app, world):
+    client = app.test_client()
+    codes = [
+        client.post("/admin/login", data={"email": "owner@sunrise.example.com", "password": "guess"}).status_code
+        for _ in range(11)
+    ]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+
+
+def test_missing_csrf_token_on_an_admin_form_is_a_400(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_store()
+        make_staff("owner")
+    client = app.test_client()
+    response = client.post("/admin/login", data={"email": "owner@sunrise.example.com", "password": PASSWORD})
+    assert response.status_code == 400
