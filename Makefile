@@ -23,8 +23,10 @@ demo: db
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) ensure-owner
 
-## Serve the shop at http://127.0.0.1:5000 (SQLite in instance/, no accounts needed).
+## Serve the shop at http://127.0.0.1:5000 with a queue worker beside it (SQLite in instance/, no accounts needed).
 run: demo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(FLASK) worker --workers 2 & \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## The whole test suite (set DATABASE_URL to run it on PostgreSQL).

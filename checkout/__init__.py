@@ -37,7 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
-    from checkout import cli, templating
+    from checkout import cli, notifications, templating  # noqa: F401  (notifications subscribe to order events)
 
     cli.register(app)
     templating.register(app)
@@ -48,9 +48,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from admin import admin_blueprint
+    from checkout.whatsapp.views import webhook_blueprint
     from storefront import storefront_blueprint
 
     app.register_blueprint(storefront_blueprint)
+    app.register_blueprint(webhook_blueprint)
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
 
 

@@ -49,6 +49,34 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created {role} {email}.")
 
+    @app.cli.command("worker")
+    @click.option("--workers", "-w", default=4, show_default=True, help="Threads taking jobs in this process.")
+    def worker(workers: int):
+        """Run a queue worker: sends WhatsApp messages and shop webhooks, processes webhooks, runs the sweeps."""
+        from checkout import jobs
+
+        jobs.worker_app_for_tests(app)  # jobs run in this app, configured like the web server
+        consumer = jobs.huey.create_consumer(
+            workers=workers,
+            worker_type="thread",
+            initial_delay=0.05,
+            backoff=1.0,
+            max_delay=0.5,
+            scheduler_interval=1,
+            periodic=True,
+        )
+        click.echo(f"Chatout worker: {workers} threads on the {jobs.queue_backend()} queue. Ctrl+C stops it.")
+        consumer.run()
+
+    @app.cli.command("deliver-due")
+    def deliver_due():
+        """Deliver every outbox item that is due now, in this process (no worker needed)."""
+        from checkout import outbox
+        from checkout.notifications import run_scheduled_work
+
+        run_scheduled_work()
+        click.echo(f"Outbox: {outbox.run_due() or 'nothing due'}")
+
     @app.cli.command("ensure-owner")
     def ensure_owner():
         """Create the first owner account with a random password if no staff account exists; print it once."""

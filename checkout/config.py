@@ -12,14 +12,15 @@ from dotenv import load_dotenv
 DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _secret_key(instance_path: Path) -> str:
-    """Use SECRET_KEY if set, else a key generated once and kept in instance/.
+def _secret_from(name: str, instance_path: Path) -> str:
+    """Use the variable if set, else a random value generated once and kept in instance/.
 
-    Keeping it on disk means sessions (and the carts in them) survive a restart.
+    Keeping it on disk means sessions (and the carts in them) and sandbox webhook signatures
+    survive a restart.
     """
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    key_file = instance_path / "secret_key"
+    if os.environ.get(name):
+        return os.environ[name]
+    key_file = instance_path / name.lower()
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_hex(32))
@@ -47,7 +48,7 @@ def _flag(name: str, default: bool) -> bool:
 def load_config(instance_path: Path) -> dict:
     load_dotenv()
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY": _secret_from("SECRET_KEY", instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
@@ -60,4 +61,33 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
+        **whatsapp_config(instance_path),
+    }
+
+
+def whatsapp_config(instance_path: Path) -> dict:
+    """WhatsApp: the built-in sandbox by default (no Meta account needed), or Meta's Cloud API."""
+    return {
+        "WHATSAPP_PROVIDER": os.environ.get("WHATSAPP_PROVIDER", "sandbox").strip().lower(),
+        "WHATSAPP_APP_SECRET": _secret_from("WHATSAPP_APP_SECRET", instance_path),
+        "WHATSAPP_VERIFY_TOKEN": _secret_from("WHATSAPP_VERIFY_TOKEN", instance_path),
+        "WHATSAPP_ACCESS_TOKEN": os.environ.get("WHATSAPP_ACCESS_TOKEN", ""),
+        "WHATSAPP_PHONE_NUMBER_ID": os.environ.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+        "WHATSAPP_API_VERSION": os.environ.get("WHATSAPP_API_VERSION", "v26.0"),
+        "WHATSAPP_GRAPH_URL": os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com").rstrip("/"),
+        "WHATSAPP_TEMPLATE_LANGUAGE": os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "en"),
+        "WHATSAPP_SEND_TIMEOUT": float(os.environ.get("WHATSAPP_SEND_TIMEOUT", "10")),
+    }
+
+
+def queue_config(instance_path: Path = DEFAULT_INSTANCE_PATH) -> dict:
+    """Where the job queue keeps its work: Redis when REDIS_URL is set, else SQLite in instance/.
+
+    CHATOUT_QUEUE=memory keeps jobs in process memory (the test suite uses it).
+    """
+    load_dotenv()
+    return {
+        "backend": os.environ.get("CHATOUT_QUEUE") or ("redis" if os.environ.get("REDIS_URL") else "sqlite"),
+        "redis_url": os.environ.get("REDIS_URL", ""),
+        "sqlite_path": os.environ.get("QUEUE_SQLITE_PATH") or str(instance_path / "queue.sqlite3"),
     }

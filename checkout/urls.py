@@ -1,11 +1,24 @@
 """Absolute links for messages that leave the site (WhatsApp texts, QR codes)."""
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
+
+# Where links point when there is neither PUBLIC_BASE_URL nor a request to learn the host from
+# (a worker on a development machine).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 
 
 def external_url(endpoint: str, **values) -> str:
     """PUBLIC_BASE_URL + path when configured (behind proxies, in workers), else the request's host."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+        return base + _path(endpoint, **values)
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    return DEVELOPMENT_BASE_URL + _path(endpoint, **values)
+
+
+def _path(endpoint: str, **values) -> str:
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)

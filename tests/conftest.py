@@ -6,12 +6,14 @@ SQLite file. Nothing is mocked: the tests talk to a real database.
 
 import os
 
-import pytest
-from sqlalchemy import text
+os.environ.setdefault("CHATOUT_QUEUE", "memory")  # jobs wait in memory; tests run the worker functions themselves
 
-from checkout import create_app
-from checkout.config import database_url
-from checkout.extensions import db
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from checkout import create_app  # noqa: E402
+from checkout.config import database_url  # noqa: E402
+from checkout.extensions import db  # noqa: E402
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith(("postgres://", "postgresql"))

@@ -47,6 +47,10 @@ class Order(db.Model):
     amount_paid_minor: Mapped[int] = mapped_column(Integer, default=0)
     # Something staff should look at (a number mismatch, a message that failed); empty when all is well.
     attention: Mapped[str] = mapped_column(String(300), default="")
+    # WhatsApp: when the customer's number was proven (they wrote to us from it), and the one reminder.
+    phone_verified_at = mapped_column(UTCDateTime, nullable=True)
+    confirmation_requested_at = mapped_column(UTCDateTime, nullable=True)
+    reminder_sent_at = mapped_column(UTCDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

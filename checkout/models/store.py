@@ -32,6 +32,12 @@ class StoreSettings(db.Model):
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
     # Texts the shop can change: the handoff greeting and one per status notification (see checkout/messages).
     message_texts: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    # WhatsApp conversations: the one reminder for unanswered confirmations, and who hears of new orders.
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=6)
+    staff_alert_numbers: Mapped[list] = mapped_column(db.JSON, default=list)  # E.164 numbers
+    # The shop's own systems: order events are POSTed here, signed with the secret.
+    webhook_url: Mapped[str] = mapped_column(String(300), default="")
+    webhook_secret: Mapped[str] = mapped_column(String(100), default="")
 
     @property
     def whatsapp_digits(self) -> str:

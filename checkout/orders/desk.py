@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from checkout import events
 from checkout.extensions import db
 from checkout.models.orders import Order, Payment
 from checkout.models.staff import StaffUser
@@ -154,6 +155,9 @@ def _add_payment(order: Order, kind: str, method: str, amount_minor: int, refere
     label = PAYMENT_RECORD_METHODS.get(method, method)
     what = f"Payment of {amount} received ({label})" if kind == "payment" else f"Refund of {amount} ({label})"
     record_event(order, kind, staff.name, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff.id)
+    if kind == "payment":
+        db.session.flush()
+        events.publish(events.PAYMENT_RECORDED, order=order, payment=order.payments[-1])
 
 
 def record_payment(

@@ -10,6 +10,7 @@ timeline as an OrderEvent. Callers own the transaction and commit.
 
 import enum
 
+from checkout import events
 from checkout.extensions import db
 from checkout.models.orders import Order, OrderEvent
 from checkout.orders import stock
@@ -108,4 +109,5 @@ def transition(
         to_status=target.value,
     )
     db.session.flush()
+    events.publish(events.ORDER_STATUS_CHANGED, order=order, event=event)
     return event

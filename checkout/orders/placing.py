@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from checkout import events
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.orders import Order, OrderLine
@@ -139,4 +140,5 @@ def _build_order(lines, details, settings, checkout_key, source, expected_subtot
     record_event(order, "created", "customer", note=f"Order placed on the {source}", to_status="pending")
     db.session.add(order)
     db.session.flush()
+    events.publish(events.ORDER_CREATED, order=order)
     return order

@@ -1,0 +1,31 @@
+"""Domain events, delivered synchronously inside the transaction that raised them.
+
+The order domain announces what happened ("order.created", "order.status_changed",
+"payment.recorded") without knowing who listens; notifications subscribe and write their outbox
+rows in the same transaction, so a message exists exactly when the change it reports does.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+ORDER_CREATED = "order.created"
+ORDER_STATUS_CHANGED = "order.status_changed"
+PAYMENT_RECORDED = "payment.recorded"
+
+_subscribers: dict[str, list[Callable]] = defaultdict(list)
+
+
+def subscribe(name: str):
+    """Decorator: call the function with the event's keyword arguments whenever `name` is published."""
+
+    def register(handler: Callable) -> Callable:
+        if handler not in _subscribers[name]:
+            _subscribers[name].append(handler)
+        return handler
+
+    return register
+
+
+def publish(name: str, **data) -> None:
+    for handler in list(_subscribers[name]):
+        handler(**data)

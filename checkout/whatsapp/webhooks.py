@@ -1,0 +1,222 @@
+"""Inbound WhatsApp webhooks: verify, store, then process from the store.
+
+The POST handler only checks the signature over the raw bytes, stores the body and answers 200;
+everything else happens here, in a job, from the stored copy. Meta retries for days and repeats
+itself, so inbound messages are deduplicated by their wamid and statuses by (wamid, status).
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from checkout.database import utcnow
+from checkout.extensions import db
+from checkout.models.messaging import Contact, Message, MessageStatusUpdate, OutboxItem, WebhookEvent
+from checkout.whatsapp import conversations
+
+log = logging.getLogger(__name__)
+
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+RETRY_PROCESSING_AFTER = timedelta(seconds=30)
+
+
+class BadPayload(ValueError):
+    pass
+
+
+def sign(raw_body: bytes, app_secret: str) -> str:
+    """The X-Hub-Signature-256 value Meta sends: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(raw_body: bytes, header: str | None, app_secret: str) -> bool:
+    if not header or not app_secret:
+        return False
+    return hmac.compare_digest(sign(raw_body, app_secret), header.strip())
+
+
+def parse(raw_body: bytes) -> dict:
+    try:
+        data = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadPayload("body is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entry", []), list):
+        raise BadPayload("body is not a webhook object")
+    return data
+
+
+def store(raw_body: bytes) -> WebhookEvent:
+    event = WebhookEvent(body=raw_body.decode("utf-8"))
+    db.session.add(event)
+    return event
+
+
+def unprocessed_event_ids(limit: int = 500) -> list[int]:
+    cutoff = utcnow() - RETRY_PROCESSING_AFTER
+    ids = list(
+        db.session.scalars(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.processed_at.is_(None), WebhookEvent.received_at <= cutoff)
+            .order_by(WebhookEvent.id)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()
+    return ids
+
+
+def process_event(event_id: int) -> str:
+    """Handle every message and status in one stored POST, each in its own savepoint."""
+    event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True))
+    if event is None or event.processed_at is not None:
+        db.session.rollback()
+        return "skipped"
+    data = json.loads(event.body)
+    problems = []
+    for entry in data.get("entry") or []:
+        for change in (entry or {}).get("changes") or []:
+            if (change or {}).get("field") != "messages":
+                continue  # template status, quality and account updates: stored, nothing to do yet
+            value = change.get("value") or {}
+            contacts = {c.get("wa_id", ""): c for c in value.get("contacts") or [] if isinstance(c, dict)}
+            for message in value.get("messages") or []:
+                problems += _in_savepoint(_handle_message, message, contacts)
+            for status in value.get("statuses") or []:
+                problems += _in_savepoint(_handle_status, status)
+            for error in value.get("errors") or []:
+                log.warning("WhatsApp reported an error: %s", error)
+    event.processed_at = utcnow()
+    event.error = "; ".join(problems)[:500]
+    db.session.commit()
+    return "processed"
+
+
+def _in_savepoint(handler, *args) -> list[str]:
+    try:
+        with db.session.begin_nested():
+            handler(*args)
+    except IntegrityError:
+        return []  # a duplicate that raced us in: already handled
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        log.warning("could not handle webhook item %r: %s", args[0], error)
+        return [f"{error.__class__.__name__}: {error}"]
+    return []
+
+
+def _timestamp(value) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return utcnow()
+
+
+def _contact_for(wa_id: str, user_id: str, name: str, seen_at: datetime) -> Contact | None:
+    phone = f"+{wa_id}" if wa_id.isdigit() else None
+    contact = None
+    if phone:
+        contact = db.session.scalar(select(Contact).where(Contact.phone == phone))
+    if contact is None and user_id:
+        contact = db.session.scalar(select(Contact).where(Contact.user_id == user_id))
+    if contact is None:
+        if not phone and not user_id:
+            return None
+        contact = Contact(phone=phone, wa_id=wa_id, user_id=user_id)
+        db.session.add(contact)
+    contact.wa_id = wa_id or contact.wa_id
+    contact.user_id = user_id or contact.user_id
+    contact.name = name or contact.name
+    if contact.last_inbound_at is None or seen_at > contact.last_inbound_at:
+        contact.last_inbound_at = seen_at
+    db.session.flush()
+    return contact
+
+
+def readable_text(message: dict) -> str:
+    kind = message.get("type")
+    if kind == "text":
+        return (message.get("text") or {}).get("body", "")
+    if kind == "button":
+        return (message.get("button") or {}).get("text", "")
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        return reply.get("title", "")
+    if kind == "location":
+        location = message.get("location") or {}
+        return f"📍 {location.get('name') or ''} {location.get('latitude')},{location.get('longitude')}".strip()
+    if kind == "reaction":
+        return (message.get("reaction") or {}).get("emoji", "")
+    return f"[{kind}]"
+
+
+def _handle_message(message: dict, contacts: dict) -> None:
+    wamid = message["id"]
+    if db.session.scalar(select(Message.id).where(Message.wamid == wamid)) is not None:
+        return  # Meta sent it again
+    wa_id = message.get("from") or ""
+    contact_info = contacts.get(wa_id) or (next(iter(contacts.values())) if len(contacts) == 1 else {})
+    user_id = message.get("from_user_id") or contact_info.get("user_id") or ""
+    name = (contact_info.get("profile") or {}).get("name", "")
+    sent_at = _timestamp(message.get("timestamp"))
+    contact = _contact_for(wa_id, user_id, name, sent_at)
+    row = Message(
+        direction="in",
+        phone=contact.phone if contact and contact.phone else "",
+        wa_id=wa_id,
+        user_id=user_id,
+        kind=str(message.get("type") or "unknown")[:24],
+        payload=message,
+        body_text=readable_text(message)[:4096],
+        status="received",
+        wamid=wamid,
+        context_wamid=(message.get("context") or {}).get("id", "")[:160],
+        created_at=sent_at,
+    )
+    db.session.add(row)
+    db.session.flush()
+    conversations.handle_inbound(row, message)
+
+
+def _handle_status(status: dict) -> None:
+    wamid, value = status["id"], status["status"]
+    errors = status.get("errors") or [{}]
+    update = MessageStatusUpdate(
+        wamid=wamid, status=value, error_code=errors[0].get("code"), error_title=str(errors[0].get("title", ""))[:300]
+    )
+    db.session.add(update)
+    db.session.flush()  # a repeat of the same (wamid, status) fails here and is skipped
+    message = db.session.scalar(select(Message).where(Message.wamid == wamid))
+    if message is None and status.get("biz_opaque_callback_data"):
+        # A send that timed out on our side but reached Meta: adopt its wamid, never send it again.
+        item = db.session.scalar(
+            select(OutboxItem).where(OutboxItem.idempotency_key == status["biz_opaque_callback_data"])
+        )
+        if item is not None and item.message is not None:
+            message = item.message
+            message.wamid = wamid
+            if item.status == "pending":
+                item.status, item.done_at = "done", utcnow()
+    if message is None:
+        return
+    at = _timestamp(status.get("timestamp"))
+    if value == "failed":
+        message.status = "failed"
+        message.error_code, message.error_title = update.error_code, update.error_title
+        from checkout.notifications import message_failed
+        from checkout.whatsapp.providers import SendFailed
+
+        message_failed(message, SendFailed(update.error_code, update.error_title or "failed", retryable=False))
+        return
+    if message.status != "failed" and STATUS_RANK.get(value, -1) > STATUS_RANK.get(message.status, -1):
+        message.status = value  # never let a late "sent" overwrite "read"
+    if value == "sent":
+        message.sent_at = message.sent_at or at
+    elif value == "delivered":
+        message.delivered_at = message.delivered_at or at
+    elif value == "read":
+        message.read_at = message.read_at or at
