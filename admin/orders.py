@@ -25,7 +25,8 @@ from checkout.permissions import Permission
 
 
 def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An HTMX swap of part of the page; boosted navigation (HX-Boosted) wants the whole page."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
 
 
 def _parse_date(value: str | None) -> date | None:

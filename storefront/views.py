@@ -17,7 +17,8 @@ from storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
 
 
 def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An HTMX swap of part of the page; boosted navigation (HX-Boosted) wants the whole page."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
 
 
 @bp.app_context_processor

@@ -15,6 +15,7 @@ import qrcode.image.svg
 from checkout.models.orders import Order
 from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings
 from checkout.money import format_money
+from checkout.store_settings import order_message_values, render_message_text
 
 # No documented limit exists for ?text=, but very long first messages break in real clients and
 # in QR codes. The summary stays within this many characters by summarising the tail of the cart.
@@ -24,6 +25,9 @@ MAX_SUMMARY_CHARS = 1500
 # cart is already ~700); the QR code then points at our own short redirect to the same wa.me link.
 MAX_QR_LINK_CHARS = 300
 
+# The shop's greeting opens the message; a very long one would crowd out the order itself.
+GREETING_MAX = 200
+
 
 def build_order_summary(order: Order, settings: StoreSettings, status_url: str) -> str:
     """The structured WhatsApp text for an order, never longer than MAX_SUMMARY_CHARS."""
@@ -31,7 +35,10 @@ def build_order_summary(order: Order, settings: StoreSettings, status_url: str) 
     def money(amount_minor: int) -> str:
         return format_money(amount_minor, order.currency, settings.locale)
 
-    head = [f"Hello {settings.name}! I'd like to place this order.", "", f"*Order {order.reference}*"]
+    greeting = render_message_text(
+        "handoff_greeting", settings, **order_message_values(order, settings, status_url=status_url)
+    )
+    head = [_first_words(greeting, GREETING_MAX), "", f"*Order {order.reference}*"]
     item_lines = [
         f"{line.quantity} × {line.product_name}"
         + (f" ({line.options_label})" if line.options_label else "")
@@ -67,6 +74,11 @@ def build_order_summary(order: Order, settings: StoreSettings, status_url: str) 
         fixed_chars -= overflow
     shown = _fit_items(item_lines, fixed_chars=fixed_chars, status_url=status_url)
     return "\n".join(head + shown + tail)
+
+
+def _first_words(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _fit_items(item_lines: list[str], fixed_chars: int, status_url: str) -> list[str]:

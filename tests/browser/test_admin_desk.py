@@ -57,6 +57,7 @@ def test_staff_confirms_and_ships_an_order_through_htmx(serve_app, new_context):
     expect(timeline).to_contain_text("Meera")
 
     assert page.evaluate("window.__noReload") == 1, "the page was reloaded"
+    expect(page.get_by_role("navigation", name="Admin")).to_be_visible()  # boosted pages keep the whole layout
     with server.database() as session:
         from checkout.models import Order
 
