@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from checkout.config import DEFAULT_INSTANCE_PATH, load_config
@@ -48,12 +48,16 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from admin import admin_blueprint
+    from checkout.api import api_blueprint
+    from checkout.whatsapp.sandbox_views import sandbox_blueprint
     from checkout.whatsapp.views import webhook_blueprint
     from storefront import storefront_blueprint
 
     app.register_blueprint(storefront_blueprint)
     app.register_blueprint(webhook_blueprint)
+    app.register_blueprint(api_blueprint)
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
+    app.register_blueprint(sandbox_blueprint)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -73,16 +77,24 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many_requests(error):
+        if request.path.startswith("/api/"):
+            return {
+                "error": {"code": "too_many_requests", "message": "Slow down and retry shortly.", "fields": {}}
+            }, 429
         return render_template(
             "error.html", title="Slow down", message="Too many attempts. Wait a minute and try again."
         ), 429
 
     @app.errorhandler(404)
     def not_found(error):
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "not_found", "message": "No such endpoint.", "fields": {}}}, 404
         return render_template("error.html", title="Not found", message="There is nothing at this address."), 404
 
     @app.errorhandler(405)
     def method_not_allowed(error):
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "method_not_allowed", "message": "Method not allowed.", "fields": {}}}, 405
         return render_template("error.html", title="Not allowed", message="That action is not available here."), 405
 
     @app.errorhandler(413)
@@ -92,4 +104,6 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "server_error", "message": "Something went wrong; try again.", "fields": {}}}, 500
         return render_template("error.html", title="Something went wrong", message="Please try again in a moment."), 500

@@ -1,6 +1,6 @@
 """Absolute links for messages that leave the site (WhatsApp texts, QR codes)."""
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request, url_for
 
 # Where links point when there is neither PUBLIC_BASE_URL nor a request to learn the host from
 # (a worker on a development machine).
@@ -15,6 +15,16 @@ def external_url(endpoint: str, **values) -> str:
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
     return DEVELOPMENT_BASE_URL + _path(endpoint, **values)
+
+
+def absolute_url(path: str) -> str:
+    """A site-relative path ("/static/…") as a full address; full addresses pass through."""
+    if not path.startswith("/"):
+        return path
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        base = request.host_url.rstrip("/") if has_request_context() else DEVELOPMENT_BASE_URL
+    return base + path
 
 
 def _path(endpoint: str, **values) -> str:

@@ -26,6 +26,7 @@ class Order(db.Model):
     checkout_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     status: Mapped[str] = mapped_column(String(24), default="pending")
     source: Mapped[str] = mapped_column(String(16), default="website")
+    external_reference: Mapped[str] = mapped_column(String(64), default="")  # the shop's own id (Store API)
     fulfilment: Mapped[str] = mapped_column(String(16), default="delivery")
     customer_name: Mapped[str] = mapped_column(String(80))
     customer_phone: Mapped[str] = mapped_column(String(20))

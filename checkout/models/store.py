@@ -38,6 +38,13 @@ class StoreSettings(db.Model):
     # The shop's own systems: order events are POSTed here, signed with the secret.
     webhook_url: Mapped[str] = mapped_column(String(300), default="")
     webhook_secret: Mapped[str] = mapped_column(String(100), default="")
+    # The website plugin: sites allowed to call the Store API from a browser, and the chat button.
+    allowed_origins: Mapped[list] = mapped_column(db.JSON, default=list)  # e.g. ["https://myshop.example"]
+    widget_numbers: Mapped[list] = mapped_column(db.JSON, default=list)  # agents' E.164 numbers; empty: the shop's
+    widget_rotation: Mapped[str] = mapped_column(String(16), default="round_robin")  # or "random"
+    widget_greeting: Mapped[str] = mapped_column(String(200), default="")
+    # {"mon": ["09:00", "18:00"], …, "timezone": "Asia/Kolkata"}; empty: always open
+    working_hours: Mapped[dict] = mapped_column(db.JSON, default=dict)
 
     @property
     def whatsapp_digits(self) -> str:

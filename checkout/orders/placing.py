@@ -71,6 +71,7 @@ def place_order(
     checkout_key: str | None = None,
     source: str = "website",
     expected_subtotal_minor: int | None = None,
+    external_reference: str = "",
 ) -> Order:
     """Create a pending order and reserve its stock in one transaction, then commit.
 
@@ -83,6 +84,7 @@ def place_order(
         return existing
     try:
         order = _build_order(lines, details, settings, checkout_key, source, expected_subtotal_minor)
+        order.external_reference = external_reference[:64]
         db.session.commit()
     except OrderError:
         db.session.rollback()

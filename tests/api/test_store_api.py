@@ -1,0 +1,292 @@
+"""The Store API: authentication, order creation and its errors, idempotency, CORS, products, OpenAPI."""
+
+import threading
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from checkout.api import keys
+from checkout.extensions import db
+from checkout.models import Order, ProductStatus, Variant
+from tests.conftest import ON_POSTGRES
+from tests.factories import make_product, make_store
+
+SHOP_SITE = "https://myshop.example"
+
+
+@pytest.fixture
+def api(app):
+    with app.app_context():
+        make_store(allowed_origins=[SHOP_SITE])
+        kurta = make_product(
+            "Cotton Kurta", price_minor=79900, stock=5, options=[{"Size": "M"}, {"Size": "L"}], sku="KUR"
+        )
+        make_product("Assam Tea", price_minor=24000, stock=10, sku="TEA")
+        make_product("Old Stock", status=ProductStatus.ARCHIVED, sku="OLD")
+        _, secret = keys.create_key("Shop backend", "secret")
+        _, widget = keys.create_key("Widget", "widget")
+        db.session.commit()
+        data = {"secret": secret, "widget": widget, "kurta_id": kurta.id}
+    client = app.test_client()
+    data["client"] = client
+    return data
+
+
+def order_body(**changes):
+    body = {
+        "items": [{"sku": "KUR-0", "quantity": 2}, {"sku": "TEA", "quantity": 1}],
+        "customer": {"name": "Asha Kumar", "phone": "098765 43210", "address": "Beth House, Kasarani, House 16"},
+        "delivery": "delivery",
+        "payment_method": "cod",
+        "external_reference": "woo-1182",
+    }
+    body.update(changes)
+    return body
+
+
+def post_order(api, body, key="secret", **headers):
+    return api["client"].post("/api/v1/orders", json=body, headers={"Authorization": f"Bearer {api[key]}", **headers})
+
+
+def count_orders(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Order.id)))
+
+
+def test_creating_an_order_returns_totals_status_and_the_whatsapp_handoff(app, api):
+    response = post_order(api, order_body())
+    assert response.status_code == 201
+    order = response.get_json()
+    assert order["status"] == "pending" and order["source"] == "api" and order["external_reference"] == "woo-1182"
+    assert (order["subtotal_minor"], order["delivery_fee_minor"], order["total_minor"]) == (183800, 5000, 188800)
+    assert order["customer"]["phone"] == "+919876543210"
+    link = urlsplit(order["whatsapp"]["app_url"])
+    assert link.netloc == "wa.me" and link.path == "/919876543210" and "+" not in link.query
+    text = unquote(link.query.removeprefix("text="))
+    assert f"*Order {order['reference']}*" in text and "2 × Cotton Kurta (Size M)" in text
+    assert order["status_url"].endswith(f"/o/{order['status_url'].rsplit('/', 1)[1]}")
+    fetched = api["client"].get(
+        f"/api/v1/orders/{order['reference']}", headers={"Authorization": f"Bearer {api['secret']}"}
+    )
+    assert fetched.status_code == 200 and fetched.get_json()["reference"] == order["reference"]
+
+
+def test_items_by_product_id_and_options(app, api):
+    body = order_body(items=[{"product_id": api["kurta_id"], "options": {"Size": "L"}, "quantity": 1}])
+    response = post_order(api, body)
+    assert response.status_code == 201
+    assert response.get_json()["lines"][0]["options"] == "Size L"
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"items": [{"sku": "NOPE"}]}, "items[0].sku"),
+        ({"items": [{"sku": "OLD-0"}]}, "items[0]"),
+        ({"items": [{"sku": "TEA", "quantity": 0}]}, "items[0].quantity"),
+        ({"items": [{"sku": "TEA", "quantity": 100}]}, "items[0].quantity"),
+        ({"items": [{"sku": "TEA", "quantity": "2"}]}, "items[0].quantity"),
+        ({"items": [{"sku": "TEA", "quantity": True}]}, "items[0].quantity"),
+        ({"items": []}, "items"),
+        ({"items": "TEA"}, "items"),
+        ({"items": [{"product_id": 1, "options": {"Size": "XXL"}}]}, "items[0].options"),
+        ({"items": [{"colour": "red"}]}, "items[0]"),
+        ({"customer": {"name": "Asha", "phone": "12345", "address": "x"}}, "customer.phone"),
+        ({"customer": {"phone": "098765 43210", "address": "x"}}, "customer.name"),
+        ({"customer": {"name": "Asha", "phone": "098765 43210"}}, "customer.address"),
+        ({"customer": "Asha"}, "customer"),
+        ({"delivery": "drone"}, "delivery"),
+        ({"payment_method": "card"}, "payment_method"),
+        ({"note": "n" * 501}, "note"),
+        ({"external_reference": 12}, "external_reference"),
+    ],
+)
+def test_bad_orders_get_a_422_naming_the_field_and_create_nothing(app, api, change, field):
+    response = post_order(api, order_body(**change))
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_failed" and field in error["fields"]
+    assert count_orders(app) == 0
+
+
+def test_every_problem_is_reported_at_once(app, api):
+    body = {"items": [{"sku": "NOPE"}, {"sku": "TEA", "quantity": -1}], "customer": {"name": "", "phone": "x"}}
+    fields = post_order(api, body).get_json()["error"]["fields"]
+    assert {"items[0].sku", "items[1].quantity", "customer.name", "customer.phone", "customer.address"} <= set(fields)
+
+
+def test_out_of_stock_is_a_409_with_the_sku(app, api):
+    response = post_order(api, order_body(items=[{"sku": "KUR-0", "quantity": 6}]))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["fields"] == {"KUR-0": "Only 5 available."}
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"null"])
+def test_bodies_that_are_not_objects_are_json_errors(app, api, raw):
+    response = api["client"].post(
+        "/api/v1/orders",
+        data=raw,
+        headers={"Authorization": f"Bearer {api['secret']}", "Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422) and response.is_json
+    assert set(response.get_json()["error"]) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Bearer chk_wrong", "Basic abc"])
+def test_without_a_valid_key_nothing_happens(app, api, header):
+    headers = {"Authorization": header} if header else {}
+    response = api["client"].post("/api/v1/orders", json=order_body(), headers=headers)
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+    assert count_orders(app) == 0
+
+
+def test_revoked_keys_stop_working(app, api):
+    with app.app_context():
+        keys.revoke(keys.find_active_key(api["secret"]))
+        db.session.commit()
+    assert post_order(api, order_body()).status_code == 401
+
+
+def test_the_widget_key_creates_orders_only_from_allowed_sites(app, api):
+    allowed = api["client"].post(
+        "/api/v1/orders", json=order_body(), headers={"X-Chatout-Widget-Key": api["widget"], "Origin": SHOP_SITE}
+    )
+    assert allowed.status_code == 201 and allowed.get_json()["source"] == "website"
+    assert allowed.headers["Access-Control-Allow-Origin"] == SHOP_SITE
+    other = api["client"].post(
+        "/api/v1/orders",
+        json=order_body(),
+        headers={"X-Chatout-Widget-Key": api["widget"], "Origin": "https://evil.example"},
+    )
+    assert other.status_code == 403 and "Access-Control-Allow-Origin" not in other.headers
+    reading = api["client"].get(
+        f"/api/v1/orders/{allowed.get_json()['reference']}",
+        headers={"X-Chatout-Widget-Key": api["widget"], "Origin": SHOP_SITE},
+    )
+    assert reading.status_code == 403
+    assert count_orders(app) == 1
+
+
+def test_cors_preflight_answers_allowed_origins_only_and_never_a_wildcard(app, api):
+    headers = {
+        "Origin": SHOP_SITE,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, idempotency-key, x-chatout-widget-key",
+    }
+    allowed = api["client"].options("/api/v1/orders", headers=headers)
+    assert allowed.status_code in (200, 204)
+    assert allowed.headers["Access-Control-Allow-Origin"] == SHOP_SITE
+    assert "Idempotency-Key" in allowed.headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in allowed.headers
+    forbidden = api["client"].options("/api/v1/orders", headers={**headers, "Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in forbidden.headers
+
+
+def test_the_same_idempotency_key_replays_the_first_answer(app, api):
+    first = post_order(api, order_body(), **{"Idempotency-Key": "cart-8812"})
+    again = post_order(api, order_body(), **{"Idempotency-Key": "cart-8812"})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert count_orders(app) == 1
+
+
+def test_the_same_key_with_another_body_is_a_422(app, api):
+    post_order(api, order_body(), **{"Idempotency-Key": "cart-1"})
+    response = post_order(api, order_body(note="changed"), **{"Idempotency-Key": "cart-1"})
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert count_orders(app) == 1
+
+
+def test_a_validation_error_is_replayed_too(app, api):
+    body = order_body(items=[{"sku": "NOPE"}])
+    assert post_order(api, body, **{"Idempotency-Key": "k"}).status_code == 422
+    replay = post_order(api, body, **{"Idempotency-Key": "k"})
+    assert replay.status_code == 422 and replay.headers.get("Idempotent-Replayed") == "true"
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="concurrent requests are exercised on PostgreSQL")
+def test_concurrent_duplicates_make_one_order_and_the_rest_wait_or_replay(app, api):
+    results, barrier = [], threading.Barrier(8)
+
+    def attempt():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            "/api/v1/orders",
+            json=order_body(),
+            headers={"Authorization": f"Bearer {api['secret']}", "Idempotency-Key": "race"},
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results.count(201) >= 1 and set(results) <= {201, 409}
+    assert count_orders(app) == 1
+
+
+def test_products_are_public_active_only_and_cacheable(app, api):
+    response = api["client"].get("/api/v1/products")
+    assert response.status_code == 200 and response.headers["Cache-Control"].startswith("public")
+    names = [p["name"] for p in response.get_json()["products"]]
+    assert names == ["Assam Tea", "Cotton Kurta"]
+    kurta = response.get_json()["products"][1]
+    assert [(v["sku"], v["price_minor"], v["available"]) for v in kurta["variants"]] == [
+        ("KUR-0", 79900, 5),
+        ("KUR-1", 79900, 5),
+    ]
+    etag = response.headers["ETag"]
+    assert api["client"].get("/api/v1/products", headers={"If-None-Match": etag}).status_code == 304
+    with app.app_context():
+        db.session.scalar(select(Variant).where(Variant.sku == "TEA-0")).price_minor = 25000
+        db.session.commit()
+    assert api["client"].get("/api/v1/products", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_public_status_by_token_reveals_no_personal_details(app, api):
+    order = post_order(api, order_body()).get_json()
+    token = order["status_url"].rsplit("/", 1)[1]
+    status = api["client"].get(f"/api/v1/status/{token}")
+    assert status.status_code == 200
+    body = status.get_json()
+    assert body["reference"] == order["reference"] and body["status"] == "pending"
+    assert "+919876543210" not in status.get_data(as_text=True) and "Kasarani" not in status.get_data(as_text=True)
+    assert api["client"].get("/api/v1/status/not-a-token").status_code == 404
+
+
+def test_widget_config_gives_the_chat_numbers(app, api):
+    response = api["client"].get(f"/api/v1/widget/config?key={api['widget']}")
+    assert response.status_code == 200
+    config = response.get_json()
+    assert config["numbers"] == ["919876543210"] and config["open_now"] is True
+    assert api["client"].get(f"/api/v1/widget/config?key={api['secret']}").status_code == 401
+
+
+def test_unknown_api_paths_and_methods_answer_json(app, api):
+    missing = api["client"].get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    wrong = api["client"].delete("/api/v1/orders")
+    assert wrong.status_code == 405 and wrong.is_json
+
+
+def test_rate_limits_answer_429_in_json(app, api):
+    codes = [api["client"].get("/api/v1/status/x").status_code for _ in range(121)]
+    assert codes[-1] == 429
+    assert api["client"].get("/api/v1/status/x").get_json()["error"]["code"] == "too_many_requests"
+
+
+def test_openapi_describes_every_api_route(app, api):
+    document = api["client"].get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    described = {(path, method) for path, methods in document["paths"].items() for method in methods}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        path = rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in described, f"{method} {path} missing from openapi.json"
+    page = api["client"].get("/api/v1/docs").get_data(as_text=True)
+    assert "POST /api/v1/orders" in page
