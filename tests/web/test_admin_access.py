@@ -85,7 +85,7 @@ def test_role_matrix_every_route_is_allowed_or_forbidden_as_declared(app, world,
 
 def test_anonymous_visitors_are_sent_to_sign_in_for_every_staff_route(app, world):
     client = app.test_client()
-    for endpoint, method, rule, permission in admin_routes(app):
+    for endpoint, method, rule, _permission in admin_routes(app):
         if endpoint in PUBLIC_ENDPOINTS:
             continue
         response = client.open(fill(rule, world), method=method, data={})
@@ -96,7 +96,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_for_every_staff_route(app, world
 def test_a_viewer_changes_nothing(app, world):
     client = app.test_client()
     sign_in(client, "viewer@sunrise.example.com")
-    for endpoint, method, rule, permission in admin_routes(app):
+    for _endpoint, method, rule, permission in admin_routes(app):
         if method == "POST" and permission is not None:
             client.post(fill(rule, world), data={"version": 1, "target": "confirmed", "name": "x", "note": "x"})
     with app.app_context():
