@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from admin import admin_blueprint as bp
 from admin.access import requires
@@ -63,6 +63,19 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired(message="Enter a number.")],
         description="Variants with this many or fewer in stock are flagged.",
     )
+    reminder_hours = IntegerField(
+        "Reminder after (hours)",
+        description="One WhatsApp reminder when a customer hasn't confirmed an order after this long.",
+        validators=[Optional()],
+    )
+    staff_alert_numbers = TextAreaField(
+        "Staff WhatsApp numbers for new-order alerts (optional)", description="One number per line, at most 5."
+    )
+    webhook_url = URLField(
+        "Webhook address (optional)",
+        description="Your own system receives order.created, order.status_changed and payment.recorded here.",
+    )
+    webhook_secret = StringField("Webhook signing secret", description="At least 16 characters; keep it private.")
     payment_methods = SelectMultipleField(
         "Payment methods offered",
         choices=[SelectChoice(value, label) for value, label in PAYMENT_METHOD_LABELS.items()],
@@ -95,6 +108,10 @@ def _change_from(form: SettingsForm) -> SettingsChange:
         low_stock_threshold=form.low_stock_threshold.data,
         payment_methods=tuple(form.payment_methods.data or ()),
         message_texts={key: form[f"message_{key}"].data or "" for key in MESSAGE_KEYS},
+        reminder_hours=form.reminder_hours.data,
+        staff_alert_numbers=form.staff_alert_numbers.data or "",
+        webhook_url=form.webhook_url.data or "",
+        webhook_secret=form.webhook_secret.data or "",
     )
 
 

@@ -37,17 +37,14 @@ def register(app: Flask) -> None:
     @click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True)
     @click.password_option(prompt="Password", help="Leave out to be asked.")
     def create_user(email: str, name: str, role: str, password: str):
-        """Create a staff account."""
-        email = email.strip().lower()
-        if db.session.scalar(select(StaffUser).where(StaffUser.email == email)):
-            raise click.ClickException(f"A staff account for {email} exists already.")
-        if len(password) < 10:
-            raise click.ClickException("Use a password of at least 10 characters.")
-        user = StaffUser(email=email, name=name or email.split("@")[0], role=role)
-        user.set_password(password)
-        db.session.add(user)
-        db.session.commit()
-        click.echo(f"Created {role} {email}.")
+        """Create a staff account (the same rules as the admin panel's staff page)."""
+        from checkout.staff_accounts import StaffAccountError, create_staff_member
+
+        try:
+            user, _ = create_staff_member(email=email, name=name or email.split("@")[0], role=role, password=password)
+        except StaffAccountError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Created {role} {user.email}.")
 
     @app.cli.command("worker")
     @click.option("--workers", "-w", default=4, show_default=True, help="Threads taking jobs in this process.")

@@ -282,6 +282,11 @@ class SettingsChange:
     low_stock_threshold: int | None
     payment_methods: tuple[str, ...]
     message_texts: dict[str, str] = field(default_factory=dict)  # key → text; empty or missing means default
+    # WhatsApp follow-up and the shop's own systems; None means "not part of this change, keep as is".
+    reminder_hours: int | None = None
+    staff_alert_numbers: str | None = None  # one number per line, any format
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
 
 class InvalidSettings(Exception):
@@ -417,6 +422,7 @@ def _validated_values(change: SettingsChange, current_texts: dict) -> dict:
     if problem := _check_range(change.low_stock_threshold, LOW_STOCK_THRESHOLD, "The low-stock threshold"):
         errors["low_stock_threshold"] = problem
     values["low_stock_threshold"] = change.low_stock_threshold
+    _validate_integrations(change, region if is_known_region(region) else "", values, errors)
 
     methods = [method for method in PAYMENT_METHOD_LABELS if method in change.payment_methods]
     if not methods or len(methods) != len(set(change.payment_methods)):
@@ -429,6 +435,38 @@ def _validated_values(change: SettingsChange, current_texts: dict) -> dict:
     if errors or message_errors:
         raise InvalidSettings(errors, message_errors)
     return values
+
+
+REMINDER_HOURS = (1, 72)
+STAFF_ALERT_NUMBERS_MAX = 5
+WEBHOOK_SECRET_MIN = 16
+
+
+def _validate_integrations(change: SettingsChange, region: str, values: dict, errors: dict) -> None:
+    """The confirmation reminder, staff alert numbers and the shop's outbound webhook."""
+    if change.reminder_hours is not None:
+        if problem := _check_range(change.reminder_hours, REMINDER_HOURS, "The reminder time"):
+            errors["reminder_hours"] = problem
+        values["reminder_hours"] = change.reminder_hours
+    if change.staff_alert_numbers is not None:
+        lines = [line.strip() for line in change.staff_alert_numbers.splitlines() if line.strip()]
+        numbers = []
+        for line in lines:
+            try:
+                numbers.append(normalise_phone(line, region))
+            except InvalidPhone as error:
+                errors["staff_alert_numbers"] = f"{line}: {error}"
+        if len(numbers) > STAFF_ALERT_NUMBERS_MAX:
+            errors["staff_alert_numbers"] = f"At most {STAFF_ALERT_NUMBERS_MAX} numbers."
+        values["staff_alert_numbers"] = list(dict.fromkeys(numbers))
+    if change.webhook_url is not None:
+        url = change.webhook_url.strip()
+        secret = (change.webhook_secret or "").strip()
+        if problem := _check_url(url):
+            errors["webhook_url"] = problem
+        if url and len(secret) < WEBHOOK_SECRET_MIN:
+            errors["webhook_secret"] = f"Use a secret of at least {WEBHOOK_SECRET_MIN} characters to sign the webhooks."
+        values["webhook_url"], values["webhook_secret"] = url, secret if url else ""
 
 
 def _normalise_text(text: str) -> str:
@@ -492,4 +530,8 @@ def editable_values(settings: StoreSettings) -> dict:
         "low_stock_threshold": settings.low_stock_threshold,
         "payment_methods": list(settings.payment_methods),
         "message_texts": {key: message_text(key, settings) for key in MESSAGE_KEYS},
+        "reminder_hours": settings.reminder_hours,
+        "staff_alert_numbers": "\n".join(settings.staff_alert_numbers or []),
+        "webhook_url": settings.webhook_url,
+        "webhook_secret": settings.webhook_secret,
     }
