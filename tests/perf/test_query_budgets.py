@@ -1,0 +1,156 @@
+"""SQL query budgets for the hot pages and endpoints (as Saleor pins them): a regression fails CI.
+
+Each page is measured twice, with a small and a larger data set; the count must not grow with the
+data (no N+1) and must stay within its budget.
+"""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from checkout import outbox
+from checkout.api import keys
+from checkout.extensions import db
+from checkout.models import Order
+from tests.admin_helpers import make_staff, sign_in
+from tests.factories import customer, make_order, make_product, make_store
+from tests.messaging import payloads
+
+
+@contextmanager
+def counting(app):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def shop_with(app, products: int, orders: int):
+    with app.app_context():
+        make_store()
+        variants = []
+        for index in range(products):
+            product = make_product(f"Product {index}", stock=1000, options=[{"Size": "M"}, {"Size": "L"}])
+            variants.append(product.variants[0])
+        made = [
+            make_order(
+                [(variants[i % products], 1), (variants[(i + 1) % products], 2)], details=customer(name=f"Customer {i}")
+            )
+            for i in range(orders)
+        ]
+        outbox.run_due()
+        make_staff("owner")
+        _, secret = keys.create_key("budget", "secret")
+        db.session.commit()
+        return {
+            "slug": variants[0].product.slug,
+            "variant": variants[0].id,
+            "reference": made[0].reference,
+            "token": made[0].status_token,
+            "secret": secret,
+        }
+
+
+def measure(app, data, page: str) -> int:
+    client = app.test_client()
+    if page.startswith("admin") or page == "webhook":
+        sign_in(client, "owner@sunrise.example.com")
+    if page in ("cart", "checkout_page", "checkout_post"):
+        client.post("/cart/add", data={"variant_id": data["variant"], "quantity": 1})
+    requests = {
+        "catalog": lambda: client.get("/"),
+        "product": lambda: client.get(f"/p/{data['slug']}"),
+        "cart": lambda: client.get("/cart"),
+        "checkout_page": lambda: client.get("/checkout"),
+        "handoff": lambda: client.get(f"/o/{data['token']}/whatsapp"),
+        "status_page": lambda: client.get(f"/o/{data['token']}"),
+        "admin_orders": lambda: client.get("/admin/orders"),
+        "admin_search": lambda: client.get("/admin/orders?q=customer&status=pending"),
+        "admin_order": lambda: client.get(f"/admin/orders/{data['reference']}"),
+        "api_products": lambda: client.get("/api/v1/products"),
+        "webhook": lambda: payloads.post_signed(client, app, payloads.text("hi", wa_id="919876543210")),
+    }
+    if page == "checkout_post":
+        form = client.get("/checkout").get_data(as_text=True)
+        hidden = dict(re.findall(r'name="(checkout_key|expected_subtotal)" type="hidden" value="([^"]*)"', form))
+        body = {
+            "name": "Asha",
+            "phone": "098765 43210",
+            "fulfilment": "delivery",
+            "address": "Beth House",
+            "payment_method": "cod",
+            **hidden,
+        }
+        requests["checkout_post"] = lambda: client.post("/checkout", data=body)
+    if page == "api_order":
+        body = {
+            "items": [{"sku": f"{db_sku(app, data)}", "quantity": 1}],
+            "customer": {"name": "Asha", "phone": "098765 43210", "address": "Beth House"},
+        }
+        requests["api_order"] = lambda: client.post(
+            "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {data['secret']}"}
+        )
+    with counting(app) as statements:
+        response = requests[page]()
+    assert response.status_code < 400, (page, response.status_code)
+    return len(statements)
+
+
+def db_sku(app, data) -> str:
+    with app.app_context():
+        from checkout.models import Variant
+
+        return db.session.get(Variant, data["variant"]).sku
+
+
+BUDGETS = {
+    "catalog": 5,
+    "product": 4,
+    "cart": 6,
+    "checkout_page": 7,
+    "checkout_post": 17,
+    "handoff": 4,
+    "status_page": 4,
+    "admin_orders": 7,
+    "admin_search": 7,
+    "admin_order": 10,
+    "api_products": 4,
+    "api_order": 21,
+    "webhook": 2,
+}
+
+
+@pytest.mark.parametrize("page", list(BUDGETS))
+def test_query_count_stays_within_budget_and_does_not_grow_with_data(make_app, page):
+    small_app = make_app()
+    small = shop_with(small_app, products=2, orders=2)
+    small_count = measure(small_app, small, page)
+    with small_app.app_context():
+        db.session.remove()
+    # Same database, more data: the count must be the same.
+    with small_app.app_context():
+        more_variants = [
+            make_product(f"More {i}", stock=1000, options=[{"Size": "S"}, {"Size": "XL"}]).variants[0]
+            for i in range(12)
+        ]
+        for i in range(12):
+            make_order([(more_variants[i], 1), (more_variants[(i + 1) % 12], 1)])
+        outbox.run_due()
+        db.session.commit()
+        order = db.session.scalar(select(Order).order_by(Order.id.desc()).limit(1))
+        small.update(reference=order.reference, token=order.status_token)
+    large_count = measure(small_app, small, page)
+    print(f"{page}: {small_count} → {large_count} queries (budget {BUDGETS[page]})")
+    assert large_count == small_count, f"{page} makes more queries with more data: N+1?"
+    assert large_count <= BUDGETS[page]
