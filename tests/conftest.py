@@ -26,6 +26,8 @@ def _app_for(url: str, **overrides):
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
+        # Each test app counts its own rate limits, whatever REDIS_URL a developer's .env sets.
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(overrides)
     return create_app(config)
