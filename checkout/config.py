@@ -60,6 +60,7 @@ def load_config(instance_path: Path) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "moving-window",  # no burst of twice the limit across a minute boundary
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         **whatsapp_config(instance_path),
     }

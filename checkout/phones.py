@@ -36,3 +36,16 @@ def display_phone(e164: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def phone_from_wa_id(wa_id: str) -> str | None:
+    """The E.164 number behind a WhatsApp sender id, or None when the id is not a number.
+
+    Meta still sends Mexican mobiles in the old form 521 + 10 digits, while E.164 (and our
+    orders) say +52 + 10 digits; they are the same phone.
+    """
+    if not wa_id or not wa_id.isdigit():
+        return None
+    if len(wa_id) == 13 and wa_id.startswith("521"):
+        return "+52" + wa_id[3:]
+    return "+" + wa_id

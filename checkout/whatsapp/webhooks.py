@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.messaging import Contact, Message, MessageStatusUpdate, OutboxItem, WebhookEvent
+from checkout.phones import phone_from_wa_id
 from checkout.whatsapp import conversations
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,25 @@ def _in_savepoint(handler, *args) -> list[str]:
     try:
         with db.session.begin_nested():
             handler(*args)
-    except IntegrityError:
-        return []  # a duplicate that raced us in: already handled
+    except IntegrityError as error:
+        if _is_repeat(args[0]):
+            return []  # the same message or status raced in from a parallel delivery: already handled
+        return [f"IntegrityError: {error.orig}"[:300]]
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         log.warning("could not handle webhook item %r: %s", args[0], error)
         return [f"{error.__class__.__name__}: {error}"]
     return []
+
+
+def _is_repeat(item: dict) -> bool:
+    """Was this exact message (or this exact status of a message) stored by someone else meanwhile?"""
+    if "status" in item and "recipient_id" in item:
+        query = select(MessageStatusUpdate.id).where(
+            MessageStatusUpdate.wamid == item.get("id"), MessageStatusUpdate.status == item.get("status")
+        )
+    else:
+        query = select(Message.id).where(Message.wamid == item.get("id"))
+    return db.session.scalar(query) is not None
 
 
 def _timestamp(value) -> datetime:
@@ -115,18 +129,27 @@ def _timestamp(value) -> datetime:
         return utcnow()
 
 
-def _contact_for(wa_id: str, user_id: str, name: str, seen_at: datetime) -> Contact | None:
-    phone = f"+{wa_id}" if wa_id.isdigit() else None
+def _find_contact(phone: str | None, user_id: str) -> Contact | None:
     contact = None
     if phone:
         contact = db.session.scalar(select(Contact).where(Contact.phone == phone))
     if contact is None and user_id:
         contact = db.session.scalar(select(Contact).where(Contact.user_id == user_id))
+    return contact
+
+
+def _contact_for(wa_id: str, user_id: str, name: str, seen_at: datetime) -> Contact | None:
+    phone = phone_from_wa_id(wa_id)
+    contact = _find_contact(phone, user_id)
     if contact is None:
         if not phone and not user_id:
             return None
-        contact = Contact(phone=phone, wa_id=wa_id, user_id=user_id)
-        db.session.add(contact)
+        try:
+            with db.session.begin_nested():  # another worker may be creating the same contact right now
+                contact = Contact(phone=phone, wa_id=wa_id, user_id=user_id)
+                db.session.add(contact)
+        except IntegrityError:
+            contact = _find_contact(phone, user_id)
     contact.wa_id = wa_id or contact.wa_id
     contact.user_id = user_id or contact.user_id
     contact.name = name or contact.name

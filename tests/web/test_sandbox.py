@@ -440,11 +440,6 @@ def test_poll_gets_204_until_the_chat_changes_then_the_new_conversation(app, sho
 # --- bugs found while building the sandbox --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: webhooks._contact_for stores a Mexican sender's wa_id 521XXXXXXXXXX as +521…, which never matches "
-    "the E.164 +52… on the order, so the real customer is treated as a stranger",
-    strict=True,
-)
 def test_mexican_customer_whose_whatsapp_id_still_carries_the_mobile_1_can_confirm_their_order(app, shop):
     # Meta still reports Mexican mobiles as 52 1 + ten digits; E.164 (and phonenumbers) dropped the 1 in 2019.
     with app.app_context():
@@ -479,11 +474,6 @@ def _wait_until_someone_waits_for_a_lock(engine, timeout=5.0) -> None:
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs one writer at a time: the race needs PostgreSQL")
-@pytest.mark.xfail(
-    reason="BUG: webhooks._in_savepoint takes any IntegrityError for a repeat of the same message; when another "
-    "worker creates the same new Contact first, this (different) message is silently dropped",
-    strict=True,
-)
 def test_a_first_message_is_kept_when_another_worker_creates_the_same_contact_at_the_same_moment(app, shop):
     with app.app_context():
         body = sandbox.inbound_payload("254712345678", "Wanjiru", sandbox.text_content("Habari! Where is my order?"))
