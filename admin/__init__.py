@@ -13,4 +13,4 @@ def admin_helpers():
 
 
 # Routes register on the blueprint when their modules are imported.
-from admin import auth, catalog, dashboard, orders, settings, staff  # noqa: E402,F401
+from admin import auth, catalog, dashboard, messages, orders, settings, staff, website  # noqa: E402,F401

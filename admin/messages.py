@@ -1,0 +1,136 @@
+"""Admin: the customer's WhatsApp conversation on an order, messages from staff, and the outbox.
+
+Views parse the request, call checkout.staff_messages and render. HTMX requests get only the card
+or the outbox list they swap; the same URLs work as plain pages and form posts without JavaScript.
+"""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from admin import admin_blueprint as bp
+from admin.access import requires
+from admin.message_forms import StaffMessageForm
+from checkout import staff_messages
+from checkout.fragments import render_block
+from checkout.orders import queries
+from checkout.permissions import Permission
+
+CONVERSATION_PAGE = "admin/messages/conversation.html"
+OUTBOX_PAGE = "admin/messages/outbox.html"
+
+
+def _wants_fragment() -> bool:
+    """An htmx request for a fragment. Boosted navigation and history restores want the whole page."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _blank_form() -> StaffMessageForm:
+    return StaffMessageForm(formdata=None)
+
+
+@bp.context_processor
+def conversation_helpers():
+    """Lets the order page include the conversation card without the order views knowing about it."""
+    return {"order_conversation": staff_messages.conversation_for, "new_staff_message_form": _blank_form}
+
+
+def _load(reference: str):
+    order = queries.get_order_by_reference(reference)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _render_conversation(order, status: int = 200, *, form=None, error=None, success=None):
+    context = dict(
+        order=order,
+        conversation=staff_messages.conversation_for(order),
+        message_form=form or _blank_form(),
+        message_error=error,
+        message_success=success,
+    )
+    if _wants_fragment():
+        return render_block(CONVERSATION_PAGE, "card", **context), status
+    return render_template(CONVERSATION_PAGE, **context), status
+
+
+@bp.get("/orders/<reference>/messages")
+@requires(Permission.VIEW_ORDERS)
+def order_conversation(reference: str):
+    return _render_conversation(_load(reference))
+
+
+@bp.post("/orders/<reference>/messages")
+@requires(Permission.ADD_NOTES)
+def order_message_send(reference: str):
+    order = _load(reference)
+    form = StaffMessageForm()
+    if not form.validate():
+        return _render_conversation(order, 422, form=form, error=_first_error(form))
+    try:
+        staff_messages.send_staff_message(order, form.text.data, staff=current_user, request_key=form.request_key())
+    except staff_messages.StaffMessageError as refusal:
+        return _render_conversation(order, 422, form=form, error=str(refusal))
+    done = "Message queued: it goes out on WhatsApp in a moment."
+    if _wants_fragment():
+        return _render_conversation(order, success=done)
+    flash(done, "success")
+    return redirect(url_for("admin.order_detail", reference=order.reference, _anchor="conversation"), 303)
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return errors[0]
+    return "Please check the message."
+
+
+def _outbox_status() -> str:
+    status = request.values.get("status", "")
+    return status if status in staff_messages.OUTBOX_STATUSES else staff_messages.OUTBOX_STATUSES[0]
+
+
+def _older_than() -> int | None:
+    value = request.args.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+def _render_outbox(status: str, older_than: int | None = None, code: int = 200, *, error=None, success=None):
+    context = dict(
+        page=staff_messages.outbox_page(status, older_than),
+        counts=staff_messages.outbox_counts(),
+        statuses=staff_messages.OUTBOX_STATUSES,
+        older_than=older_than,
+        error=error,
+        success=success,
+    )
+    if _wants_fragment():
+        return render_block(OUTBOX_PAGE, "outbox", **context), code
+    return render_template(OUTBOX_PAGE, **context), code
+
+
+@bp.get("/outbox")
+@requires(Permission.VIEW_ORDERS)
+def outbox():
+    return _render_outbox(_outbox_status(), _older_than())
+
+
+@bp.post("/outbox/<int:item_id>/retry")
+@requires(Permission.CHANGE_ORDER_STATUS)
+def outbox_retry(item_id: int):
+    status = _outbox_status()
+    try:
+        item = staff_messages.retry_failed_item(item_id)
+    except staff_messages.NotRetryable as refusal:
+        return _render_outbox(status, code=409, error=f"Item {item_id}: {refusal}")
+    if item is None:
+        abort(404)
+    done = f"Item {item_id} is queued again and goes out in a moment."
+    if _wants_fragment():
+        return _render_outbox(status, success=done)
+    flash(done, "success")
+    return redirect(url_for("admin.outbox", status=status), 303)

@@ -1,0 +1,545 @@
+"""A fake WhatsApp Cloud API: a real HTTP server on 127.0.0.1 that behaves like Meta's Graph API.
+
+`POST /{version}/{phone_number_id}/messages` checks the bearer token, the phone number id, the recipient
+and the payload against Meta's published limits (its own rules, written from FIELD-NOTES, deliberately not
+checkout/whatsapp/limits.py, so each can catch the other's mistakes). It records every accepted message
+and every request Meta would have rejected (`violations`), and fails on demand the ways Meta and networks
+fail: 5xx, throttling, permanent error codes, answers slower than the client waits, and being down.
+"""
+
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RECIPIENT = re.compile(r"^[1-9]\d{6,14}$")
+MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
+TEMPLATE_PARAMETER_BREAKS = re.compile(r"[\n\t]| {5}")
+
+# Meta's limits, as FIELD-NOTES gives them.
+TEXT_BODY = 4096
+INTERACTIVE_BODY = 1024
+HEADER_OR_FOOTER = 60
+REPLY_BUTTONS = 3
+REPLY_BUTTON_TITLE = 20
+REPLY_BUTTON_ID = 256
+LIST_BUTTON = 20
+LIST_SECTIONS = 10
+LIST_ROWS = 10
+ROW_TITLE = 24
+ROW_DESCRIPTION = 72
+ROW_ID = 200
+SECTION_TITLE = 24
+TEMPLATE_BODY = 1024
+
+INVALID_PARAMETER = 100
+PARAMETER_VALUE_INVALID = 131009
+TEMPLATE_PARAMETER_COUNT = 132000
+TEMPLATE_MISSING = 132001
+TEMPLATE_TEXT_TOO_LONG = 132005
+TOKEN_INVALID = 190
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A threaded HTTP server that can be taken down and brought back on the same port
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class LocalHttpServer:
+    """Serve `handle(request_handler)` on 127.0.0.1; `down()` stops listening (connection refused), `up()` resumes."""
+
+    def __init__(self, handle: Callable[[BaseHTTPRequestHandler], None]):
+        self._handle = handle
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+        self.stopping = threading.Event()  # set when the server goes away: slow handlers stop waiting
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        if self._server is not None:
+            return
+        handle = self._handle
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers when we go down
+
+            def do_POST(self):
+                handle(self)
+
+            def do_GET(self):
+                handle(self)
+
+            def log_message(self, format, *args):
+                pass
+
+        self.stopping.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"fake-http-{self.port}"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+
+    def down(self) -> None:
+        """Stop listening, keeping the port: clients now get 'connection refused'."""
+        if self._server is None:
+            return
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+
+def respond_json(request: BaseHTTPRequestHandler, status: int, data: dict) -> None:
+    """Answer with JSON; a client that already gave up (timeout, killed worker) is not an error here."""
+    body = json.dumps(data).encode()
+    try:
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+    except (TimeoutError, BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def read_body(request: BaseHTTPRequestHandler) -> bytes:
+    length = int(request.headers.get("Content-Length") or 0)
+    return request.rfile.read(length) if length else b""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Meta's checks, written independently of checkout/whatsapp/limits.py
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovedTemplate:
+    """A template as approved in the WhatsApp Business account: its body with {{1}}… and its quick replies."""
+
+    name: str
+    body: str
+    quick_replies: int = 0
+    languages: tuple[str, ...] = ("en",)
+
+    @property
+    def parameter_count(self) -> int:
+        return len(set(re.findall(r"\{\{(\d+)\}\}", self.body)))
+
+
+@dataclass(frozen=True)
+class Rejection:
+    code: int
+    details: str
+
+
+def _string(problems: list[Rejection], label: str, value, maximum: int, *, required: bool = True) -> None:
+    if value is None or value == "":
+        if required:
+            problems.append(Rejection(INVALID_PARAMETER, f"{label} is required"))
+        return
+    if not isinstance(value, str):
+        problems.append(Rejection(INVALID_PARAMETER, f"{label} must be a string"))
+    elif len(value) > maximum:
+        problems.append(Rejection(PARAMETER_VALUE_INVALID, f"{label} is {len(value)} characters (maximum {maximum})"))
+
+
+def _text_rejections(body: dict) -> list[Rejection]:
+    problems: list[Rejection] = []
+    text = body.get("text")
+    if not isinstance(text, dict):
+        return [Rejection(INVALID_PARAMETER, "text object is required")]
+    _string(problems, "text.body", text.get("body"), TEXT_BODY)
+    if "preview_url" in text and not isinstance(text["preview_url"], bool):
+        problems.append(Rejection(INVALID_PARAMETER, "text.preview_url must be a boolean"))
+    return problems
+
+
+def _interactive_rejections(body: dict) -> list[Rejection]:
+    problems: list[Rejection] = []
+    interactive = body.get("interactive")
+    if not isinstance(interactive, dict):
+        return [Rejection(INVALID_PARAMETER, "interactive object is required")]
+    _string(problems, "interactive.body.text", (interactive.get("body") or {}).get("text"), INTERACTIVE_BODY)
+    header = interactive.get("header")
+    if isinstance(header, dict) and header.get("type") == "text":
+        _string(problems, "interactive.header.text", header.get("text"), HEADER_OR_FOOTER)
+    if "footer" in interactive:
+        _string(problems, "interactive.footer.text", (interactive.get("footer") or {}).get("text"), HEADER_OR_FOOTER)
+    action = interactive.get("action") or {}
+    kind = interactive.get("type")
+    if kind == "button":
+        problems += _reply_button_rejections(action.get("buttons"))
+    elif kind == "list":
+        problems += _list_rejections(action)
+    else:
+        problems.append(Rejection(INVALID_PARAMETER, f"interactive.type {kind!r} is not supported"))
+    return problems
+
+
+def _reply_button_rejections(buttons) -> list[Rejection]:
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= REPLY_BUTTONS:
+        count = len(buttons) if isinstance(buttons, list) else 0
+        return [Rejection(PARAMETER_VALUE_INVALID, f"{count} buttons; between 1 and {REPLY_BUTTONS} are allowed")]
+    problems: list[Rejection] = []
+    seen_ids = set()
+    for position, button in enumerate(buttons):
+        if button.get("type") != "reply":
+            problems.append(Rejection(INVALID_PARAMETER, f"buttons[{position}].type must be 'reply'"))
+        reply = button.get("reply") or {}
+        _string(problems, f"buttons[{position}].reply.title", reply.get("title"), REPLY_BUTTON_TITLE)
+        _string(problems, f"buttons[{position}].reply.id", reply.get("id"), REPLY_BUTTON_ID)
+        if reply.get("id") in seen_ids:
+            problems.append(Rejection(PARAMETER_VALUE_INVALID, f"buttons[{position}].reply.id is not unique"))
+        seen_ids.add(reply.get("id"))
+    return problems
+
+
+def _list_rejections(action: dict) -> list[Rejection]:
+    problems: list[Rejection] = []
+    _string(problems, "action.button", action.get("button"), LIST_BUTTON)
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not 1 <= len(sections) <= LIST_SECTIONS:
+        return problems + [Rejection(PARAMETER_VALUE_INVALID, f"between 1 and {LIST_SECTIONS} sections are allowed")]
+    total_rows = 0
+    for number, section in enumerate(sections):
+        # A section title is only required when there is more than one section.
+        _string(problems, f"sections[{number}].title", section.get("title"), SECTION_TITLE, required=len(sections) > 1)
+        rows = section.get("rows") or []
+        total_rows += len(rows)
+        for row_number, row in enumerate(rows):
+            where = f"sections[{number}].rows[{row_number}]"
+            _string(problems, f"{where}.id", row.get("id"), ROW_ID)
+            _string(problems, f"{where}.title", row.get("title"), ROW_TITLE)
+            _string(problems, f"{where}.description", row.get("description"), ROW_DESCRIPTION, required=False)
+    if not 1 <= total_rows <= LIST_ROWS:
+        problems.append(Rejection(PARAMETER_VALUE_INVALID, f"{total_rows} rows; between 1 and {LIST_ROWS} allowed"))
+    return problems
+
+
+def _template_rejections(body: dict, approved: dict[str, ApprovedTemplate]) -> list[Rejection]:
+    template = body.get("template")
+    if not isinstance(template, dict):
+        return [Rejection(INVALID_PARAMETER, "template object is required")]
+    name, language = template.get("name"), (template.get("language") or {}).get("code")
+    known = approved.get(name)
+    if known is None or language not in known.languages:
+        return [Rejection(TEMPLATE_MISSING, f"template name ({name}) does not exist in {language}")]
+    problems: list[Rejection] = []
+    body_values: list[str] = []
+    for component in template.get("components") or []:
+        kind = component.get("type")
+        if kind == "body":
+            for number, parameter in enumerate(component.get("parameters") or [], 1):
+                value = parameter.get("text")
+                if parameter.get("type") != "text" or not isinstance(value, str) or not value.strip():
+                    problems.append(Rejection(INVALID_PARAMETER, f"body parameter {number} needs non-empty text"))
+                    continue
+                if TEMPLATE_PARAMETER_BREAKS.search(value):
+                    problems.append(
+                        Rejection(
+                            PARAMETER_VALUE_INVALID,
+                            f"body parameter {number} contains a new line, a tab or more than 4 consecutive spaces",
+                        )
+                    )
+                body_values.append(value)
+        elif kind == "button":
+            problems += _quick_reply_rejections(component, known)
+        else:
+            problems.append(Rejection(INVALID_PARAMETER, f"component type {kind!r} is not used by {name}"))
+    if len(body_values) != known.parameter_count and not any(p.code == INVALID_PARAMETER for p in problems):
+        problems.append(
+            Rejection(
+                TEMPLATE_PARAMETER_COUNT,
+                f"{name} expects {known.parameter_count} body parameters, {len(body_values)} given",
+            )
+        )
+    elif len(body_values) == known.parameter_count:
+        rendered = re.sub(r"\{\{(\d+)\}\}", lambda m: body_values[int(m.group(1)) - 1], known.body)
+        if len(rendered) > TEMPLATE_BODY:
+            problems.append(Rejection(TEMPLATE_TEXT_TOO_LONG, f"body is {len(rendered)} characters with parameters"))
+    return problems
+
+
+def _quick_reply_rejections(component: dict, template: ApprovedTemplate) -> list[Rejection]:
+    index = component.get("index")
+    where = f"button component {index!r}"
+    if component.get("sub_type") != "quick_reply":
+        return [Rejection(INVALID_PARAMETER, f"{where}: sub_type must be quick_reply")]
+    if not (isinstance(index, str) and index.isdigit() and int(index) < template.quick_replies):
+        return [Rejection(INVALID_PARAMETER, f"{where}: {template.name} has {template.quick_replies} quick replies")]
+    parameters = component.get("parameters") or []
+    if len(parameters) != 1 or parameters[0].get("type") != "payload" or not parameters[0].get("payload"):
+        return [Rejection(INVALID_PARAMETER, f"{where}: needs exactly one non-empty payload parameter")]
+    return []
+
+
+def meta_rejections(body: dict, approved: dict[str, ApprovedTemplate]) -> list[Rejection]:
+    """Everything Meta would object to in a send request's JSON body; an empty list means it would be accepted."""
+    if body.get("messaging_product") != "whatsapp":
+        return [Rejection(INVALID_PARAMETER, "messaging_product must be 'whatsapp'")]
+    to = body.get("to")
+    if not isinstance(to, str) or not RECIPIENT.match(to):
+        return [Rejection(INVALID_PARAMETER, f"'to' must be international digits only, got {to!r}")]
+    if body.get("recipient_type", "individual") != "individual":
+        return [Rejection(INVALID_PARAMETER, "recipient_type must be 'individual'")]
+    kind = body.get("type", "text")
+    if kind == "text":
+        return _text_rejections(body)
+    if kind == "interactive":
+        return _interactive_rejections(body)
+    if kind == "template":
+        return _template_rejections(body, approved)
+    return [Rejection(INVALID_PARAMETER, f"message type {kind!r} is not supported by this fake")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fake API
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A message Meta accepted (HTTP 200 with a wamid)."""
+
+    to: str
+    body: dict
+    wamid: str
+    received_at: datetime
+    monotonic: float  # time.monotonic() on acceptance, comparable with the test's own clock
+
+    @property
+    def type(self) -> str:
+        return self.body.get("type", "text")
+
+    @property
+    def tracking(self) -> str:
+        """biz_opaque_callback_data: the outbox idempotency key the client sent along."""
+        return self.body.get("biz_opaque_callback_data", "")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A request Meta would have refused because the client got something wrong."""
+
+    path: str
+    status: int
+    code: int
+    details: str
+    body: dict | None
+
+
+@dataclass
+class _Failure:
+    kind: str
+    remaining: int
+    when: Callable[[dict], bool] | None
+    delay: float
+    accepted: bool
+
+
+# kind → (HTTP status, Meta code, message, details)
+ERRORS = {
+    "server_error": (500, 131000, "Something went wrong", "Message failed to send because of an unknown error."),
+    "throttled": (429, 130429, "Rate limit hit", "Cloud API message throughput has been reached."),
+    "pair_rate_limit": (
+        400,
+        131056,
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Too many messages sent from this phone number to the same phone number in a short period of time.",
+    ),
+    "outside_window": (
+        400,
+        131047,
+        "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer last replied.",
+    ),
+    "undeliverable": (400, 131026, "Message undeliverable", "Unable to deliver message."),
+    "template_missing": (
+        400,
+        132001,
+        "Template name does not exist in the translation",
+        "template name does not exist in the translation",
+    ),
+}
+FAILURE_KINDS = (*ERRORS, "timeout", "disconnect")
+ERROR_TITLES = {
+    INVALID_PARAMETER: "Invalid parameter",
+    PARAMETER_VALUE_INVALID: "Parameter value is not valid",
+    TEMPLATE_PARAMETER_COUNT: "Number of parameters does not match the expected number of params",
+    TEMPLATE_MISSING: "Template name does not exist in the translation",
+    TEMPLATE_TEXT_TOO_LONG: "Template text too long",
+    TOKEN_INVALID: "Invalid OAuth access token",
+}
+
+
+class FakeGraphApi:
+    """Meta's Graph API for one phone number id and one access token, with failures programmable per test."""
+
+    def __init__(self, *, access_token: str, phone_number_id: str, templates: list[ApprovedTemplate] = ()):
+        self.access_token = access_token
+        self.phone_number_id = phone_number_id
+        self.templates = {t.name: t for t in templates}
+        self.messages: list[ReceivedMessage] = []
+        self.requests: list[dict] = []  # every well-formed send attempt that reached us, accepted or not
+        self.violations: list[Violation] = []
+        self.slow = 0.0  # seconds every accepted send waits before Meta answers
+        self.violations_expected = False  # set by a test that sends bad payloads on purpose
+        self._failures: list[_Failure] = []
+        self._lock = threading.Condition()
+        self._wamids = itertools.count(1)
+        self._server = LocalHttpServer(self._handle)
+
+    # -- control ------------------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> None:
+        self._server.up()
+
+    def stop(self) -> None:
+        self._server.down()
+
+    def down(self) -> None:
+        """Stop listening: every send now fails with 'connection refused' until `up()`."""
+        self._server.down()
+
+    def up(self) -> None:
+        self._server.up()
+
+    def fail_next(
+        self,
+        kind: str,
+        times: int = 1,
+        *,
+        when: Callable[[dict], bool] | None = None,
+        delay: float = 1.5,
+        accepted: bool = False,
+    ) -> None:
+        """The next `times` sends (matching `when`, if given) fail as `kind`.
+
+        kind: server_error (500), throttled (429, 130429), pair_rate_limit (400, 131056), outside_window
+        (131047), undeliverable (131026), template_missing (132001); timeout: no answer for `delay` seconds;
+        disconnect: the connection closes without an answer. With `accepted`, Meta took the message anyway
+        (it is recorded, as when a lost answer hides a successful send); otherwise it is dropped.
+        """
+        if kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown failure {kind!r}; choose from {FAILURE_KINDS}")
+        with self._lock:
+            self._failures.append(_Failure(kind, times, when, delay, accepted))
+
+    def messages_to(self, digits: str) -> list[ReceivedMessage]:
+        with self._lock:
+            return [m for m in self.messages if m.to == digits]
+
+    def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[ReceivedMessage]:
+        """Block until at least `count` messages were accepted; return them all (fewer if the time ran out)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self.messages) < count and (left := deadline - time.monotonic()) > 0:
+                self._lock.wait(left)
+            return list(self.messages)
+
+    # -- serving ------------------------------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        raw = read_body(request)
+        match = MESSAGES_PATH.match(request.path)
+        if request.command != "POST" or match is None:
+            return self._reject(request, 400, Rejection(INVALID_PARAMETER, "Unsupported request"), None)
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return self._reject(request, 401, Rejection(TOKEN_INVALID, "Invalid OAuth access token"), None)
+        if match.group(2) != self.phone_number_id:
+            problem = Rejection(INVALID_PARAMETER, f"Object with ID '{match.group(2)}' does not exist")
+            return self._reject(request, 400, problem, None)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self._reject(request, 400, Rejection(INVALID_PARAMETER, "body is not JSON"), None)
+        if not isinstance(body, dict):
+            return self._reject(request, 400, Rejection(INVALID_PARAMETER, "body is not an object"), None)
+        problems = meta_rejections(body, self.templates)
+        if problems:
+            return self._reject(request, 400, Rejection(problems[0].code, "; ".join(p.details for p in problems)), body)
+        with self._lock:
+            self.requests.append({"body": body, "at": time.monotonic()})
+            failure = self._take_failure(body)
+        if failure is None:
+            self._pause(self.slow)
+            return respond_json(request, 200, self._accept(body))
+        if failure.kind == "timeout":
+            self._pause(failure.delay)
+            if failure.accepted:
+                respond_json(request, 200, self._accept(body))
+            return None  # dropped: the connection closes without an answer
+        if failure.kind == "disconnect":
+            if failure.accepted:
+                self._accept(body)
+            return None  # the connection closes at once, before any answer
+        status, code, message, details = ERRORS[failure.kind]
+        return respond_json(request, status, _error(code, message, details))
+
+    def _take_failure(self, body: dict) -> _Failure | None:
+        for failure in self._failures:
+            if failure.remaining > 0 and (failure.when is None or failure.when(body)):
+                failure.remaining -= 1
+                return failure
+        return None
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._server.stopping.wait(seconds)
+
+    def _accept(self, body: dict) -> dict:
+        wamid = f"wamid.FAKE{next(self._wamids):04d}{secrets.token_hex(8).upper()}"
+        received = ReceivedMessage(body["to"], body, wamid, datetime.now(UTC), time.monotonic())
+        with self._lock:
+            self.messages.append(received)
+            self._lock.notify_all()
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+            "messages": [{"id": wamid}],
+        }
+
+    def _reject(self, request, status: int, problem: Rejection, body: dict | None) -> None:
+        with self._lock:
+            self.violations.append(Violation(request.path, status, problem.code, problem.details, body))
+        respond_json(
+            request, status, _error(problem.code, ERROR_TITLES.get(problem.code, "Invalid parameter"), problem.details)
+        )
+
+
+def _error(code: int, message: str, details: str) -> dict:
+    return {
+        "error": {
+            "message": f"(#{code}) {message}",
+            "type": "OAuthException",
+            "code": code,
+            "error_data": {"messaging_product": "whatsapp", "details": details},
+            "fbtrace_id": "A" + secrets.token_urlsafe(16),
+        }
+    }
+
+
+def received_in_order(messages: list[ReceivedMessage]) -> dict[str, list[ReceivedMessage]]:
+    """The accepted messages grouped by recipient, each group in the order Meta received them."""
+    grouped: dict[str, list[ReceivedMessage]] = {}
+    for message in sorted(messages, key=lambda m: m.monotonic):
+        grouped.setdefault(message.to, []).append(message)
+    return grouped
