@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout.config import DEFAULT_INSTANCE_PATH, load_config
 from checkout.database import configure_sqlite
@@ -21,6 +22,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(overrides or {})
+    if app.config["TRUSTED_PROXIES"]:
+        # Client addresses (rate limits, session protection) and https links come from the proxy's headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from checkout import models  # noqa: F401  (registers every table)
 

@@ -17,8 +17,13 @@ from storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
 
 
 def _is_htmx() -> bool:
-    """An HTMX swap of part of the page; boosted navigation (HX-Boosted) wants the whole page."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+    """An HTMX swap of part of the page. Boosted navigation and history restores want the whole page."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and not headers.get("HX-Boosted")
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 @bp.app_context_processor

@@ -88,6 +88,11 @@ def place_order(
         db.session.commit()
     except OrderError:
         db.session.rollback()
+        # A repeat of this same checkout may have waited on the stock lock while its twin took the
+        # last units: the twin's order is this submission's order too, not a "sold out".
+        existing = find_order_by_checkout_key(checkout_key)
+        if existing is not None:
+            return existing
         raise
     except IntegrityError:
         db.session.rollback()

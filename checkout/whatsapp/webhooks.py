@@ -222,8 +222,13 @@ def _handle_status(status: dict) -> None:
         if item is not None and item.message is not None:
             message = item.message
             message.wamid = wamid
-            if item.status == "pending":
-                item.status, item.done_at = "done", utcnow()
+            if item.status in ("pending", "failed") and value != "failed":
+                # It went out after all: close the item, and forget the failure we showed staff.
+                item.status, item.done_at, item.last_error = "done", utcnow(), ""
+                if message.status == "failed":
+                    message.status, message.error_code, message.error_title = "sent", None, ""
+                if message.order is not None and message.order.attention.startswith("WhatsApp "):
+                    message.order.attention = ""
     if message is None:
         return
     at = _timestamp(status.get("timestamp"))

@@ -453,6 +453,7 @@ def test_two_instances_and_two_workers_sell_each_unit_once_and_send_each_message
     timings["drain after reminders"] = wait_for_outbox_to_drain(shop, cluster)
 
     check_each_message_once_and_in_order(shop, graph_api, expected, orders)
+    assert twins_told_sold_out_for_their_own_order(shoppers) == []
     timings["total"] = time.monotonic() - started
     print(
         f"\n{len(graph_api.messages)} messages, sweeps sent {sent_by_sweeps}, "
@@ -461,17 +462,6 @@ def test_two_instances_and_two_workers_sell_each_unit_once_and_send_each_message
     )
 
 
-# When this is fixed: drop the marker, and make the main test assert that
-# twins_told_sold_out_for_their_own_order(shoppers) is empty instead of only printing it.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # the bug's symptom; a harness failure (pytest.fail) still fails the test
-    reason=(
-        "BUG: place_order (checkout/orders/placing.py) raises OutOfStock for a repeat of a checkout whose twin "
-        "took the last unit: the repeat waits on the variant row lock, then re-checks stock, which its own "
-        "twin's reservation now holds, instead of finding the twin's order by checkout_key."
-    ),
-)
 def test_a_double_submission_racing_for_the_last_unit_leads_both_tabs_to_the_one_order(shop, start_cluster):
     with shop.database():
         last = make_product("Last Kurta", price_minor=89900, stock=1, sku="LAST")
