@@ -122,6 +122,10 @@ def _claim(item_id: int) -> Work | None:
     ):
         db.session.rollback()
         return None
+    if item.claimed_until is not None:
+        # Success and failure both clear the claim: one that ran out means a worker died mid-send,
+        # and WhatsApp may have the message already.
+        item.in_doubt = True
     item.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
     item.attempts += 1
     message = item.message

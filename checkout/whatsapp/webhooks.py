@@ -221,7 +221,7 @@ def _handle_status(status: dict) -> None:
         )
         if item is not None and item.message is not None:
             message = item.message
-            message.wamid = wamid
+            message.wamid = message.wamid or wamid  # a retried copy that went out keeps its own id
             if item.status in ("pending", "failed") and value != "failed":
                 # It went out after all: close the item, and forget the failure we showed staff.
                 item.status, item.done_at, item.last_error = "done", utcnow(), ""

@@ -5,6 +5,7 @@ arrive later as status webhooks. Errors are sorted by code into retry-later and 
 """
 
 import requests
+import urllib3
 
 from checkout.whatsapp.providers import Provider, SendFailed
 
@@ -50,8 +51,16 @@ class CloudApiProvider(Provider):
                 headers={"Authorization": f"Bearer {self.access_token}"},
                 timeout=(min(5.0, self.timeout), self.timeout),
             )
+        except requests.ConnectTimeout:
+            raise SendFailed(None, "Could not reach WhatsApp: ConnectTimeout", retryable=True) from None
         except requests.Timeout:
             raise SendFailed(None, "WhatsApp did not answer in time", retryable=True, in_doubt=True) from None
+        except requests.ConnectionError as error:
+            # Dropped after the request went out (not refused before): Meta may have accepted it.
+            sent = bool(error.args) and isinstance(error.args[0], urllib3.exceptions.ProtocolError)
+            raise SendFailed(
+                None, f"Could not reach WhatsApp: {error.__class__.__name__}", retryable=True, in_doubt=sent
+            ) from None
         except requests.RequestException as error:
             raise SendFailed(None, f"Could not reach WhatsApp: {error.__class__.__name__}", retryable=True) from None
         return self._read(response)
