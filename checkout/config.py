@@ -60,6 +60,8 @@ def load_config(instance_path: Path) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Always said explicitly: Flask-Limiter keeps the last app's choice on its shared object otherwise.
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STRATEGY": "moving-window",  # no burst of twice the limit across a minute boundary
         # Redis down must not lock staff out: count in memory until it is back.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
