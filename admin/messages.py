@@ -73,7 +73,13 @@ def order_message_send(reference: str):
     if not form.validate():
         return _render_conversation(order, 422, form=form, error=_first_error(form))
     try:
-        staff_messages.send_staff_message(order, form.text.data, staff=current_user, request_key=form.request_key())
+        staff_messages.send_staff_message(
+            order,
+            form.text.data,
+            staff=current_user,
+            request_key=form.request_key(),
+            as_template="as_template" in request.form,
+        )
     except staff_messages.StaffMessageError as refusal:
         return _render_conversation(order, 422, form=form, error=str(refusal))
     done = "Message queued: it goes out on WhatsApp in a moment."

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -21,10 +22,11 @@ from checkout.extensions import db
 from checkout.models.messaging import Contact, Message, OutboxItem
 from checkout.models.orders import Order
 from checkout.models.staff import StaffUser
-from checkout.notifications import WINDOW, in_window
+from checkout.models.store import get_store_settings
+from checkout.notifications import WINDOW, in_window, status_url
 from checkout.orders.lifecycle import record_event
 from checkout.whatsapp.limits import TEXT_BODY_MAX
-from checkout.whatsapp.messages import text_message
+from checkout.whatsapp.messages import staff_update_template, text_message
 from checkout.whatsapp.providers import messaging_enabled
 
 CONVERSATION_LIMIT = 50
@@ -120,6 +122,11 @@ class Conversation:
     @property
     def can_send(self) -> bool:
         return self.messaging_enabled and self.window.open
+
+    @property
+    def can_send_template(self) -> bool:
+        """Outside the window staff may still send their words inside the approved order_update template."""
+        return self.messaging_enabled and not self.window.open
 
 
 def purpose_label(purpose: str) -> str:
@@ -248,11 +255,15 @@ def _repeat_of(item: OutboxItem | None, order: Order) -> Message | None:
     return None
 
 
-def send_staff_message(order: Order, text: str, *, staff: StaffUser, request_key: str = "") -> Message:
+def send_staff_message(
+    order: Order, text: str, *, staff: StaffUser, request_key: str = "", as_template: bool = False
+) -> Message:
     """Queue `text` to the order's customer and note it on the timeline; one transaction, committed here.
 
-    `request_key` comes from the form the staff member saw: a double click or a resent form queues the
-    message once. Raises MessagingOff, WindowClosed or InvalidMessageText and then writes nothing.
+    Inside the 24-hour window the text goes as it is; outside it only with `as_template`, inside the
+    approved order_update template (one line). `request_key` comes from the form the staff member saw:
+    a double click or a resent form queues the message once. Raises MessagingOff, WindowClosed or
+    InvalidMessageText and then writes nothing.
     """
     text = _checked_text(text)
     key = f"staff:{request_key or uuid.uuid4().hex}"
@@ -263,11 +274,19 @@ def send_staff_message(order: Order, text: str, *, staff: StaffUser, request_key
         key = f"staff:{uuid.uuid4().hex}"  # a key from some other form: never let it swallow this message
     if not messaging_enabled():
         raise MessagingOff()
-    if not in_window(order.customer_phone):
+    if in_window(order.customer_phone):
+        outbound = text_message(STAFF_MESSAGE_PURPOSE, text)
+    elif as_template:
+        outbound = staff_update_template(
+            order,
+            get_store_settings(),
+            text,
+            status_url=status_url(order),
+            language=current_app.config["WHATSAPP_TEMPLATE_LANGUAGE"],
+        )
+    else:
         raise WindowClosed()
-    message = outbox.enqueue_whatsapp(
-        text_message(STAFF_MESSAGE_PURPOSE, text), phone=order.customer_phone, key=key, order=order
-    )
+    message = outbox.enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
     record_event(order, "whatsapp", staff.name, note=f"Sent: {timeline_excerpt(text)}", staff_user_id=staff.id)
     try:
         db.session.commit()

@@ -153,6 +153,14 @@ def status_update(
     return _template_message(f"status:{key}", templates.ORDER_UPDATE, values, language)
 
 
+def staff_update_template(
+    order: Order, settings: StoreSettings, text: str, *, status_url: str, language: str
+) -> OutboundMessage:
+    """A staff member's words outside the 24-hour window: carried in the approved order_update template."""
+    values = [order.reference, settings.name, text, status_url]
+    return _template_message("staff_message", templates.ORDER_UPDATE, values, language)
+
+
 def orders_overview(orders: list[Order], settings: StoreSettings, status_urls: dict[int, str]) -> OutboundMessage:
     """The answer to "where is my order": the latest status, items and link of each recent order."""
     if not orders:

@@ -558,3 +558,21 @@ def test_history_restore_of_an_order_gets_the_whole_page(shop):
     )
     body = response.get_data(as_text=True)
     assert 'aria-label="Admin"' in body and "← All orders" in body
+
+
+def test_outside_the_window_staff_words_go_inside_the_order_update_template(app, shop):
+    customer_wrote(app, timedelta(hours=30))
+    page = shop["client"].get(f"/admin/orders/{shop['reference']}").get_data(as_text=True)
+    assert "Send as order update" in page and "Send WhatsApp message" not in page
+    response = shop["client"].post(
+        f"/admin/orders/{shop['reference']}/messages",
+        data={"text": "Your parcel leaves\ntomorrow morning", "as_template": "1"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        message = db.session.scalars(select(Message).where(Message.purpose == "staff_message")).one()
+        template = message.payload["template"]
+        assert template["name"] == "order_update"
+        words = template["components"][0]["parameters"][2]["text"]
+        assert "Your parcel leaves" in words and "\n" not in words
