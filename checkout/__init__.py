@@ -48,7 +48,30 @@ def create_app(overrides: dict | None = None) -> Flask:
     templating.register(app)
     _register_blueprints(app)
     _register_error_pages(app)
+    app.before_request(_refuse_nul_characters)
     return app
+
+
+def _refuse_nul_characters():
+    """No form, address or JSON field may carry a NUL character: no database column can store one.
+
+    The WhatsApp webhook is exempt: it stores Meta's raw bytes and cleans them while processing.
+    """
+    if request.path == "/webhooks/whatsapp":
+        return None
+    suspicious = "\x00" in request.path or any("\x00" in v for v in request.args.values())
+    if not suspicious and request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            raw = request.get_data(cache=True)
+            suspicious = b"\x00" in raw or b"\\u0000" in raw
+        else:
+            suspicious = any("\x00" in v for v in request.form.values())
+    if not suspicious:
+        return None
+    message = "The request contains a NUL character, which no field may contain."
+    if request.path.startswith("/api/"):
+        return {"error": {"code": "bad_request", "message": message, "fields": {}}}, 400
+    return render_template("error.html", title="Bad request", message=message), 400
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -26,6 +26,18 @@ class InvalidRequest(Exception):
         self.fields = fields
 
 
+ID_MAX = 2**31 - 1  # the database's integer ids
+
+
+def _encodable(text: str) -> bool:
+    """Real text: no lone surrogate halves (JSON allows them, UTF-8 and the database don't)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(value, field: str, errors: dict, *, required: bool, limit: int) -> str:
     if value is None or value == "":
         if required:
@@ -33,6 +45,9 @@ def _text(value, field: str, errors: dict, *, required: bool, limit: int) -> str
         return ""
     if not isinstance(value, str):
         errors[field] = "Must be a string."
+        return ""
+    if not _encodable(value):
+        errors[field] = "Contains characters that are not valid text."
         return ""
     if len(value) > limit:
         errors[field] = f"At most {limit} characters."
@@ -43,7 +58,7 @@ def _text(value, field: str, errors: dict, *, required: bool, limit: int) -> str
 def _variant_for(item: dict, field: str, errors: dict) -> Variant | None:
     if "sku" in item:
         sku = item["sku"]
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64 or not _encodable(sku):
             errors[f"{field}.sku"] = "Must be a SKU string."
             return None
         variant = db.session.scalar(
@@ -58,10 +73,12 @@ def _variant_for(item: dict, field: str, errors: dict) -> Variant | None:
         return variant
     if "product_id" in item:
         product_id, options = item["product_id"], item.get("options") or {}
-        if not isinstance(product_id, int) or isinstance(product_id, bool):
-            errors[f"{field}.product_id"] = "Must be an integer."
+        if not isinstance(product_id, int) or isinstance(product_id, bool) or not 1 <= product_id <= ID_MAX:
+            errors[f"{field}.product_id"] = "Must be a product id (a positive integer)."
             return None
-        if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+        if not isinstance(options, dict) or not all(
+            isinstance(v, str) and _encodable(v) and _encodable(k) for k, v in options.items()
+        ):
             errors[f"{field}.options"] = 'Must be an object of option names to values, e.g. {"Size": "M"}.'
             return None
         product = db.session.get(Product, product_id)

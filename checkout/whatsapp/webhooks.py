@@ -77,7 +77,7 @@ def process_event(event_id: int) -> str:
     if event is None or event.processed_at is not None:
         db.session.rollback()
         return "skipped"
-    data = json.loads(event.body)
+    data = _without_nul(json.loads(event.body))
     problems = []
     for entry in data.get("entry") or []:
         for change in (entry or {}).get("changes") or []:
@@ -95,6 +95,17 @@ def process_event(event_id: int) -> str:
     event.error = "; ".join(problems)[:500]
     db.session.commit()
     return "processed"
+
+
+def _without_nul(value):
+    """Meta's JSON may escape a NUL character; no database text column can hold one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _in_savepoint(handler, *args) -> list[str]:

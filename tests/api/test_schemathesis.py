@@ -11,7 +11,7 @@ from checkout.api import keys
 from checkout.extensions import db
 from tests.factories import make_product, make_store
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 40
 # A schema can't say "a phone number that exists" or "a SKU in the catalog", so schema-valid
 # bodies may still be refused with a 422: that one check is left out; every other one runs.
 SKIPPED_CHECKS = [schemathesis.checks.positive_data_acceptance]
@@ -32,7 +32,11 @@ def test_the_api_keeps_the_promises_of_its_openapi_document(make_app):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,  # the same generated requests on every CI run: a failure is real, not luck
         )
         def check(case):
             case.call_and_validate(headers={"Authorization": f"Bearer {secret}"}, excluded_checks=SKIPPED_CHECKS)

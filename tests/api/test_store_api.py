@@ -290,3 +290,23 @@ def test_openapi_describes_every_api_route(app, api):
             assert (path, method.lower()) in described, f"{method} {path} missing from openapi.json"
     page = api["client"].get("/api/v1/docs").get_data(as_text=True)
     assert "POST /api/v1/orders" in page
+
+
+@pytest.mark.parametrize(
+    "item,field",
+    [
+        ({"product_id": 2**40}, "items[0].product_id"),
+        ({"product_id": -3}, "items[0].product_id"),
+        ({"sku": "\udab3"}, "items[0].sku"),
+        ({"product_id": 1, "options": {"Size": "\ud800"}}, "items[0].options"),
+    ],
+)
+def test_out_of_range_ids_and_broken_text_are_422s_not_500s(app, api, item, field):
+    response = post_order(api, order_body(items=[item]))
+    assert response.status_code == 422 and field in response.get_json()["error"]["fields"]
+
+
+def test_a_name_with_a_lone_surrogate_is_refused(app, api):
+    body = order_body(customer={"name": "\udab3", "phone": "098765 43210", "address": "x"})
+    response = post_order(api, body)
+    assert response.status_code == 422 and "customer.name" in response.get_json()["error"]["fields"]
