@@ -43,3 +43,12 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## Benchmarks of the real stack (gunicorn, PostgreSQL and Redis on 127.0.0.1, the queue worker, wrk); see docs/performance.md.
+.PHONY: bench bench-smoke
+bench: install
+	$(BIN)/python -m bench.run
+
+## Every benchmark scenario for a moment at tiny scale (CI): fails on errors only, never on a missed target.
+bench-smoke: install
+	$(BIN)/python -m bench.run --smoke

@@ -1,0 +1,1 @@
+"""Benchmarks of the real stack (gunicorn, PostgreSQL, the queue worker, a fake Graph API): `make bench`."""

@@ -1,0 +1,92 @@
+"""CPU per request, one request at a time, in this process: `python -m bench.cpu_budget`.
+
+A quick check of a fix before a full `make bench`: CPU time barely depends on what else the machine is
+doing, where throughput does. It drives bench.app through Flask's test client against the benchmark
+database (run `make bench` or `make bench-smoke` once first; its orders go when the next run resets), so
+gunicorn and HTTP are left out and PostgreSQL's own CPU is not counted: the ratios between routes matter.
+"""
+
+import argparse
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+
+from bench.profiles import full_profile, smoke_profile
+from bench.stack import APP_SECRET, app_environment
+
+PRODUCT_PATH = "/p/cotton-kurta"
+
+
+def hidden_value(html: str, name: str) -> str:
+    return re.search(rf'name="{name}"[^>]*?value="([^"]*)"', html).group(1)
+
+
+def measure(label: str, request: Callable[[], None], count: int) -> None:
+    for _ in range(5):
+        request()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(count):
+        request()
+    cpu, wall = (time.process_time() - cpu) / count * 1000, (time.perf_counter() - wall) / count * 1000
+    print(f"{label:24s} CPU {cpu:6.2f} ms   wall {wall:6.2f} ms")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="use the smoke database")
+    parser.add_argument("--count", type=int, default=60, help="timed requests per route")
+    args = parser.parse_args(argv)
+    profile = smoke_profile() if args.smoke else full_profile()
+    os.environ.update(app_environment(profile, web_port=8000))
+
+    from bench.app import app  # configured from the environment just set, as gunicorn's would be
+    from checkout.whatsapp.webhooks import sign
+
+    client = app.test_client()
+    size = len(client.get("/").data)
+    measure("static page", lambda: client.get(f"/bench/static/{size}"), args.count)
+    measure("floor", lambda: client.get("/bench/floor"), args.count)
+    measure("catalog page", lambda: client.get("/"), args.count)
+    measure("product page", lambda: client.get(PRODUCT_PATH), args.count)
+
+    sent = iter(range(10**9))
+
+    def webhook() -> None:
+        status = {"id": f"wamid.CPU{time.time()}.{next(sent)}", "status": "delivered", "timestamp": "1700000000"}
+        change = {"field": "messages", "value": {"messaging_product": "whatsapp", "statuses": [status]}}
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [change]}]})
+        client.post("/webhooks/whatsapp", data=body, headers={"X-Hub-Signature-256": sign(body.encode(), APP_SECRET)})
+
+    measure("webhook ack", webhook, args.count)
+
+    def fill_cart():
+        shopper = app.test_client()
+        page = shopper.get(PRODUCT_PATH).get_data(as_text=True)
+        variant = re.search(r'name="variant_id" value="(\d+)"', page).group(1)
+        token = hidden_value(page, "csrf_token")
+        shopper.post("/cart/add", data={"csrf_token": token, "variant_id": variant, "quantity": 1})
+        page = shopper.get("/checkout").get_data(as_text=True)
+        return shopper, {name: hidden_value(page, name) for name in ("csrf_token", "checkout_key", "expected_subtotal")}
+
+    carts = [fill_cart() for _ in range(args.count + 5)]
+    handoffs = []
+
+    def checkout() -> None:
+        shopper, fields = carts.pop()
+        details = {"name": "CPU Shopper", "phone": f"+9196{len(carts):08d}", "fulfilment": "delivery"}
+        details |= {"address": "1 MG Road, Pune 411001", "payment_method": "cod"}
+        answer = shopper.post("/checkout", data=fields | details)
+        handoffs.append((shopper, answer.headers["Location"]))
+
+    def handoff() -> None:
+        shopper, page = handoffs.pop()
+        shopper.get(page)
+
+    measure("checkout POST", checkout, args.count)
+    measure("handoff page", handoff, args.count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+-- GET one path over and over (BENCH_PATH), each answer timed under BENCH_LABEL.
+-- Optional BENCH_COOKIE is sent with every request (an admin session, for instance).
+
+dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+
+local path = os.getenv("BENCH_PATH") or "/"
+local label = os.getenv("BENCH_LABEL") or "get"
+local cookie = os.getenv("BENCH_COOKIE")
+local expected = tonumber(os.getenv("BENCH_EXPECT") or "200")
+local started = 0
+local request_text
+
+function init(args)
+  local headers = {}
+  if cookie and cookie ~= "" then
+    headers["Cookie"] = cookie
+  end
+  request_text = wrk.format("GET", path, headers)
+end
+
+function request()
+  started = now_us()
+  return request_text
+end
+
+function response(status, headers, body)
+  record(label, started, status)
+  if status ~= expected then
+    note_problem(label .. " answered " .. status)
+  end
+end
