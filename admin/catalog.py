@@ -28,7 +28,7 @@ from checkout.catalog_admin import (
     StockAdjustmentRefused,
     VariantDraft,
 )
-from checkout.fragments import render_block
+from checkout.fragments import render_block, wants_fragment
 from checkout.models import ProductStatus
 from checkout.models.store import get_store_settings
 from checkout.permissions import Permission
@@ -89,16 +89,6 @@ class ImportConfirmForm(FlaskForm):
 # ---------------------------------------------------------------- helpers
 
 
-def _is_htmx() -> bool:
-    """An htmx request for a fragment. Boosted navigation and history restores want the whole page."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
 def _settings():
     return get_store_settings()
 
@@ -140,7 +130,7 @@ def products():
         status=status,
         status_choices=STATUS_CHOICES,
     )
-    if _is_htmx():
+    if wants_fragment():
         response = Response(render_block("admin/catalog/products.html", "results", **context))
     else:
         response = Response(render_template("admin/catalog/products.html", **context))
@@ -326,7 +316,7 @@ def product_stock_adjust(variant_id: int):
     variant = _variant_or_404(variant_id)
     form = StockAdjustmentForm()
     if form.validate_on_submit() and _adjust_from_form(form, variant_id):
-        if not _is_htmx():
+        if not wants_fragment():
             flash("Stock updated.", "success")
             return redirect(url_for("admin.product_variant", variant_id=variant_id), 303)
         return _render_variant(variant, StockAdjustmentForm(formdata=None), saved=True)
@@ -357,7 +347,7 @@ def _render_variant(variant, form: StockAdjustmentForm, *, status: int = 200, sa
         saved=saved,
         currency=_settings().currency,
     )
-    if _is_htmx():
+    if wants_fragment():
         return render_block("admin/catalog/variant.html", "stock_panel", **context), status
     return render_template("admin/catalog/variant.html", **context), status
 

@@ -11,22 +11,12 @@ from admin import admin_blueprint as bp
 from admin.access import requires
 from admin.message_forms import StaffMessageForm
 from checkout import staff_messages
-from checkout.fragments import render_block
+from checkout.fragments import render_block, wants_fragment
 from checkout.orders import queries
 from checkout.permissions import Permission
 
 CONVERSATION_PAGE = "admin/messages/conversation.html"
 OUTBOX_PAGE = "admin/messages/outbox.html"
-
-
-def _wants_fragment() -> bool:
-    """An htmx request for a fragment. Boosted navigation and history restores want the whole page."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _blank_form() -> StaffMessageForm:
@@ -54,7 +44,7 @@ def _render_conversation(order, status: int = 200, *, form=None, error=None, suc
         message_error=error,
         message_success=success,
     )
-    if _wants_fragment():
+    if wants_fragment():
         return render_block(CONVERSATION_PAGE, "card", **context), status
     return render_template(CONVERSATION_PAGE, **context), status
 
@@ -83,7 +73,7 @@ def order_message_send(reference: str):
     except staff_messages.StaffMessageError as refusal:
         return _render_conversation(order, 422, form=form, error=str(refusal))
     done = "Message queued: it goes out on WhatsApp in a moment."
-    if _wants_fragment():
+    if wants_fragment():
         return _render_conversation(order, success=done)
     flash(done, "success")
     return redirect(url_for("admin.order_detail", reference=order.reference, _anchor="conversation"), 303)
@@ -114,7 +104,7 @@ def _render_outbox(status: str, older_than: int | None = None, code: int = 200, 
         error=error,
         success=success,
     )
-    if _wants_fragment():
+    if wants_fragment():
         return render_block(OUTBOX_PAGE, "outbox", **context), code
     return render_template(OUTBOX_PAGE, **context), code
 
@@ -136,7 +126,7 @@ def outbox_retry(item_id: int):
     if item is None:
         abort(404)
     done = f"Item {item_id} is queued again and goes out in a moment."
-    if _wants_fragment():
+    if wants_fragment():
         return _render_outbox(status, success=done)
     flash(done, "success")
     return redirect(url_for("admin.outbox", status=status), 303)

@@ -15,23 +15,13 @@ from admin import admin_blueprint as bp
 from admin.access import can, requires
 from admin.order_forms import AssignForm, BulkStatusForm, FulfilmentForm, NoteForm, PaymentForm, RefundForm, StatusForm
 from checkout.extensions import db
-from checkout.fragments import render_block
+from checkout.fragments import render_block, wants_fragment
 from checkout.models import StaffUser
 from checkout.money import to_minor
 from checkout.orders import desk, export, queries
 from checkout.orders.errors import InvalidFulfilment, OrderError, StaleOrder
 from checkout.orders.lifecycle import OrderStatus, allowed_transitions
 from checkout.permissions import Permission
-
-
-def _is_htmx() -> bool:
-    """An HTMX swap of part of the page. Boosted navigation and history restores want the whole page."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and not headers.get("HX-Boosted")
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -80,7 +70,7 @@ def orders():
         bulk_form=BulkStatusForm(),
         query_args={k: v for k, v in request.args.items() if k not in ("after", "status") and v},
     )
-    if _is_htmx() and request.headers.get("HX-Target") == "order-desk":
+    if wants_fragment() and request.headers.get("HX-Target") == "order-desk":
         return render_block("admin/orders.html", "desk", **context)
     return render_template("admin/orders.html", **context)
 
@@ -162,13 +152,13 @@ def _detail_context(order, **forms):
 
 def _render_detail(order, status: int = 200, **forms):
     context = _detail_context(order, **forms)
-    if _is_htmx():
+    if wants_fragment():
         return render_block("admin/order_detail.html", "panel", **context), status
     return render_template("admin/order_detail.html", **context), status
 
 
 def _after_change(order, message: str):
-    if _is_htmx():
+    if wants_fragment():
         db.session.refresh(order)
         return _render_detail(order, success=message)
     flash(message, "success")

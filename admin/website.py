@@ -11,6 +11,7 @@ from admin import admin_blueprint as bp
 from admin.access import requires
 from checkout import catalog
 from checkout.api import keys
+from checkout.fragments import wants_fragment
 from checkout.models.store import get_store_settings
 from checkout.permissions import Permission
 from checkout.urls import external_url
@@ -152,7 +153,7 @@ def _render(form: WebsiteSettingsForm, status: int = 200, key_form: NewKeyForm |
 @requires(Permission.EDIT_SETTINGS)
 def website():
     if request.method == "GET":
-        if request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted"):
+        if wants_fragment():
             return render_template("admin/website/_snippet.html", **_snippet_context())
         return _render(WebsiteSettingsForm(data=editable_values(get_store_settings())))
 

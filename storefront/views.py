@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, session, url_for
 
 from checkout import catalog
-from checkout.fragments import render_block
+from checkout.fragments import render_block, wants_fragment
 from checkout.models.store import get_store_settings
 from checkout.orders.errors import InvalidOrderDetails, OrderError
 from checkout.orders.placing import CustomerDetails, find_order_by_checkout_key, place_order
@@ -14,16 +14,6 @@ from checkout.whatsapp.links import build_order_summary, handoff_links, qr_link,
 from storefront import cart as shopping_cart
 from storefront import storefront_blueprint as bp
 from storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
-
-
-def _is_htmx() -> bool:
-    """An HTMX swap of part of the page. Boosted navigation and history restores want the whole page."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and not headers.get("HX-Boosted")
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 @bp.app_context_processor
@@ -44,7 +34,7 @@ def catalog_page():
         search=search,
         sold_out=catalog.sold_out_product_ids(products, available),
     )
-    if _is_htmx():
+    if wants_fragment():
         return render_block("storefront/catalog.html", "results", **context)
     return render_template("storefront/catalog.html", **context)
 
@@ -72,18 +62,18 @@ def add_to_cart():
     variant = catalog.get_variant(form.variant_id.data) if form.validate() else None
     if variant is None or not variant.product.is_sellable:
         message = "; ".join(e for errors in form.errors.values() for e in errors) or "That item is not available."
-        if _is_htmx():
+        if wants_fragment():
             return render_template("storefront/_add_result.html", error=message), 422
         flash(message, "error")
         return redirect(request.referrer or url_for("storefront.catalog_page"))
     try:
         shopping_cart.add_to_cart(session, variant.id, form.quantity.data)
     except shopping_cart.CartFull as error:
-        if _is_htmx():
+        if wants_fragment():
             return render_template("storefront/_add_result.html", error=str(error)), 422
         flash(str(error), "error")
         return redirect(url_for("storefront.cart_page"))
-    if _is_htmx():
+    if wants_fragment():
         return render_template(
             "storefront/_add_result.html", variant=variant, cart_count=shopping_cart.cart_item_count(session)
         )
@@ -107,7 +97,7 @@ def _cart_context():
 
 def _render_cart(status: int = 200):
     context = _cart_context()
-    if _is_htmx():
+    if wants_fragment():
         return render_block("storefront/cart.html", "cart", fragment=True, **context), status
     return render_template("storefront/cart.html", **context), status
 
@@ -122,9 +112,9 @@ def update_cart():
     form = UpdateCartForm()
     if not form.validate():
         flash("Quantities must be whole numbers from 0 to 99.", "error")
-        return _render_cart(422) if _is_htmx() else redirect(url_for("storefront.cart_page"))
+        return _render_cart(422) if wants_fragment() else redirect(url_for("storefront.cart_page"))
     shopping_cart.set_quantity(session, form.variant_id.data, form.quantity.data)
-    return _render_cart() if _is_htmx() else redirect(url_for("storefront.cart_page"))
+    return _render_cart() if wants_fragment() else redirect(url_for("storefront.cart_page"))
 
 
 @bp.post("/cart/remove")
@@ -132,7 +122,7 @@ def remove_from_cart():
     form = UpdateCartForm(data={"quantity": 0})
     if form.variant_id.validate(form) and form.variant_id.data is not None:
         shopping_cart.remove_line(session, form.variant_id.data)
-    return _render_cart() if _is_htmx() else redirect(url_for("storefront.cart_page"))
+    return _render_cart() if wants_fragment() else redirect(url_for("storefront.cart_page"))
 
 
 def _render_checkout(form: CheckoutForm, status: int = 200, error: str | None = None):

@@ -11,7 +11,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from admin.access import requires
-from checkout.fragments import render_block
+from checkout.fragments import render_block, wants_fragment
 from checkout.models.store import get_store_settings
 from checkout.permissions import Permission
 from checkout.phones import InvalidPhone, normalise_phone, whatsapp_digits
@@ -47,14 +47,6 @@ def only_with_the_sandbox_provider():
         abort(404)
 
 
-def _wants_fragment(target_id: str) -> bool:
-    """An HTMX swap of one element (a poll, a tap); boosted navigation still gets the whole page."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true" and headers.get("HX-Target") == target_id and not headers.get("HX-Boosted")
-    )
-
-
 def _phone_or_404(digits: str) -> str:
     phone = sandbox.phone_from_digits(digits)
     if phone is None:
@@ -65,7 +57,7 @@ def _phone_or_404(digits: str) -> str:
 def _render_chats(form: NewChatForm | None = None, status: int = 200):
     chat_list = sandbox.list_chats()
     version = sandbox.chats_version(chat_list)
-    if _wants_fragment("chats"):
+    if wants_fragment("chats"):
         if request.args.get("since") == version:
             return "", 204
         return render_block("sandbox/chats.html", "chat_list", chats=chat_list, version=version)
@@ -111,7 +103,7 @@ def _render_chat(phone: str, status: int = 200, error: str = "", form: MessageFo
         version=version,
         error=error,
     )
-    if _wants_fragment("conversation"):
+    if wants_fragment("conversation"):
         if request.method == "GET" and request.args.get("since") == version:
             return "", 204
         return render_block("sandbox/chat.html", "conversation", **context), status
@@ -127,7 +119,7 @@ def chat(digits: str):
 
 
 def _after_customer_acted(phone: str):
-    if _wants_fragment("conversation"):
+    if wants_fragment("conversation"):
         return _render_chat(phone)
     return redirect(url_for("sandbox.chat", digits=whatsapp_digits(phone)), 303)
 
