@@ -89,8 +89,7 @@ def new_orders_notice():
 @bp.get("/orders/pending-count")
 @requires(Permission.VIEW_ORDERS)
 def pending_count():
-    counts = queries.status_counts(queries.OrderFilters())
-    return render_template("admin/_pending_badge.html", count=counts[OrderStatus.PENDING.value])
+    return render_template("admin/_pending_badge.html", count=queries.count_pending())
 
 
 @bp.get("/orders/export.csv")

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout.config import DEFAULT_INSTANCE_PATH, load_config
-from checkout.database import configure_sqlite
+from checkout.database import configure_sqlite, include_in_autogenerate
 from checkout.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from checkout import models  # noqa: F401  (registers every table)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, include_object=include_in_autogenerate
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"

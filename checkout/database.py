@@ -7,6 +7,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 
+# Trigram search indexes that only PostgreSQL has, made by migration 0005 rather than by the models.
+POSTGRES_ONLY_INDEXES = frozenset({"ix_orders_customer_phone_trgm", "ix_orders_customer_name_trgm"})
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: leave the PostgreSQL-only indexes to their migration."""
+    return not (type_ == "index" and name in POSTGRES_ONLY_INDEXES)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -45,6 +45,8 @@ STATUS_LABELS = {
 
 S = OrderStatus
 CANCELLABLE = {S.PENDING, S.CONFIRMED, S.PREPARING}
+# Statuses an order leaves again: the work staff still have to do. Delivered and cancelled are history.
+OPEN_STATUSES = (S.PENDING, S.CONFIRMED, S.PREPARING, S.SHIPPED, S.OUT_FOR_DELIVERY, S.READY_FOR_PICKUP)
 
 TRANSITIONS: dict[str, dict[OrderStatus, set[OrderStatus]]] = {
     "delivery": {

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from checkout.extensions import db
 from checkout.models.orders import Order
-from checkout.orders.lifecycle import OrderStatus
+from checkout.orders.lifecycle import OPEN_STATUSES, OrderStatus
 from checkout.orders.references import find_reference
 
 PAGE_SIZE = 50
@@ -118,14 +118,27 @@ def iter_orders(filters: OrderFilters, batch_size: int = 500):
         cursor = page.next_cursor
 
 
-def status_counts(filters: OrderFilters) -> dict[str, int]:
-    """Orders per status under the other filters, for the tabs; 'all' is the sum."""
-    query = select(Order.status, func.count(Order.id)).where(*_conditions(filters.without_status()))
-    counts = {status.value: 0 for status in OrderStatus}
+def status_counts(filters: OrderFilters) -> dict[str, int | None]:
+    """Orders per open status under the other filters, for the tabs.
+
+    History (delivered, cancelled, and so "all") is not counted: it grows without end, and counting it
+    would scan every order ever taken on every page view, while ix_orders_status_created answers the
+    open statuses from the index. Those tabs get None and show no number.
+    """
+    query = select(Order.status, func.count(Order.id)).where(
+        Order.status.in_(OPEN_STATUSES), *_conditions(filters.without_status())
+    )
+    counts: dict[str, int | None] = {status.value: None for status in OrderStatus}
+    counts |= {status.value: 0 for status in OPEN_STATUSES}
     for status, count in db.session.execute(query.group_by(Order.status)):
         counts[status] = count
-    counts["all"] = sum(counts.values())
+    counts["all"] = None
     return counts
+
+
+def count_pending() -> int:
+    """Orders waiting for the customer's confirmation: the badge every admin page polls."""
+    return db.session.scalar(select(func.count(Order.id)).where(Order.status == OrderStatus.PENDING)) or 0
 
 
 def newest_order_id() -> int:

@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from checkout import create_app
+from checkout.database import include_in_autogenerate
 from checkout.extensions import db
 from tests.conftest import ON_POSTGRES, POSTGRES_URL
 
@@ -37,8 +38,14 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_datab
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            context = MigrationContext.configure(connection, opts={"include_object": include_in_autogenerate})
+            differences = compare_metadata(context, db.metadata)
         assert differences == []
+        order_indexes = {index["name"] for index in inspect(db.engine).get_indexes("orders")}
+        if ON_POSTGRES:  # phone and name search use trigram indexes there
+            assert {"ix_orders_customer_phone_trgm", "ix_orders_customer_name_trgm"} <= order_indexes
+        else:
+            assert not any(name.endswith("_trgm") for name in order_indexes)
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()

@@ -68,7 +68,21 @@ def test_orders_list_has_status_tabs_with_counts(desk):
     for reference in desk["refs"]:
         assert reference in page
     assert re.search(r"Waiting for confirmation <span class=\"count\">3</span>", page)
-    assert re.search(r"All <span class=\"count\">3</span>", page)
+    assert re.search(r"Confirmed <span class=\"count\">0</span>", page)
+
+
+def test_tab_counts_follow_the_other_filters_and_leave_history_uncounted(desk):
+    """Open statuses are counted under the search; delivered, cancelled and "all" are history, never counted."""
+    client = desk["client"]
+    assert post_status(client, desk["refs"][0], "confirmed").status_code == 200
+    assert post_status(client, desk["refs"][1], "cancelled", note="Customer asked").status_code == 200
+    page = client.get("/admin/orders").get_data(as_text=True)
+    assert re.search(r"Waiting for confirmation <span class=\"count\">1</span>", page)
+    assert re.search(r"Confirmed <span class=\"count\">1</span>", page)
+    assert re.search(r">All</a>", page) and re.search(r">Cancelled</a>", page) and re.search(r">Delivered</a>", page)
+    searched = client.get("/admin/orders?q=wanjiru").get_data(as_text=True)
+    assert re.search(r"Waiting for confirmation <span class=\"count\">0</span>", searched)
+    assert ">1</span>" in client.get("/admin/orders/pending-count").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
