@@ -6,7 +6,6 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
-
 # Trigram search indexes that only PostgreSQL has, made by migration 0005 rather than by the models.
 POSTGRES_ONLY_INDEXES = frozenset({"ix_orders_customer_phone_trgm", "ix_orders_customer_name_trgm"})
 
