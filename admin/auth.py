@@ -31,6 +31,9 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == form.email.data.strip().lower()))
         if user is not None and user.active and user.check_password(form.password.data):
+            if user.password_needs_rehash:
+                user.set_password(form.password.data)
+                db.session.commit()
             session.clear()  # a fresh session at sign-in: nothing planted before it survives
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))

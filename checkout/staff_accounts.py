@@ -3,7 +3,7 @@
 The rules:
 - an email address belongs to one account, compared without regard to case (it is stored lower-case, which
   is how sign-in looks it up);
-- passwords have at least PASSWORD_MIN characters and are stored hashed (scrypt, by StaffUser.set_password);
+- passwords have at least PASSWORD_MIN characters and are stored hashed (PBKDF2-SHA256, by StaffUser.set_password);
 - the shop always keeps at least one active owner: the last one can be neither demoted nor deactivated;
 - nobody deactivates their own account (they would lock themselves out mid-task).
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from checkout.extensions import db
 from checkout.models import Product, StaffUser
@@ -119,6 +120,24 @@ def test_a_deactivated_account_cannot_sign_in(app, world):
         make_staff("manager", email="gone@sunrise.example.com", active=False)
     client = app.test_client()
     assert sign_in(client, "gone@sunrise.example.com").status_code == 401
+
+
+def test_an_account_hashed_with_scrypt_moves_to_pbkdf2_at_its_next_sign_in(app, world):
+    """Older accounts keep working, and the 32 MiB scrypt check is paid once, not at every sign-in."""
+    with app.app_context():
+        user = make_staff("manager", email="early@sunrise.example.com")
+        user.password_hash = generate_password_hash(PASSWORD, method="scrypt")
+        db.session.commit()
+        user_id = user.id
+    client = app.test_client()
+    assert sign_in(client, "early@sunrise.example.com", password="not it").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser.password_hash).where(StaffUser.id == user_id)).startswith("scrypt:")
+    assert sign_in(client, "early@sunrise.example.com").status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(StaffUser.password_hash).where(StaffUser.id == user_id))
+        assert stored.startswith("pbkdf2:sha256:600000$") and check_password_hash(stored, PASSWORD)
+    assert client.get("/admin/orders").status_code == 200
 
 
 def test_sign_in_renews_the_session_and_sign_out_ends_it(app, world):
