@@ -44,7 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
-    from checkout import cli, notifications, templating  # noqa: F401  (notifications subscribe to order events)
+    from checkout import cli, notifications, page_cache, templating  # noqa: F401  (they subscribe to events)
 
     cli.register(app)
     templating.register(app)

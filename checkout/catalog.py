@@ -34,7 +34,7 @@ def get_active_product(slug: str) -> Product | None:
     return db.session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.status == ProductStatus.ACTIVE)
-        .options(selectinload(Product.variants))
+        .options(selectinload(Product.variants), selectinload(Product.category))
     )
 
 

@@ -68,6 +68,8 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         # Behind nginx or a load balancer: how many proxies' X-Forwarded-* headers to trust (0: none).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # How stale the catalog page may be (seconds); this process's own edits show at once. 0: off.
+        "STOREFRONT_CACHE_SECONDS": float(os.environ.get("STOREFRONT_CACHE_SECONDS", "5")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance_path / "uploads"),
         **whatsapp_config(instance_path),
     }

@@ -1,6 +1,7 @@
 """Money: integer minor units with the currency beside them; formatted only at the edge."""
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -27,6 +28,7 @@ def from_minor(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-minor_digits(currency))
 
 
+@lru_cache(maxsize=4096)  # Babel is slow and a shop has few distinct prices
 def format_money(amount_minor: int, currency: str, locale: str = "en") -> str:
     """39850, 'INR', 'en_IN' → '₹398.50'."""
     return format_currency(from_minor(amount_minor, currency), currency, locale=locale)

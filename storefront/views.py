@@ -1,8 +1,9 @@
 """Storefront views: parse the request, call checkout/, render. HTMX requests get just the fragment."""
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
-from checkout import catalog
+from checkout import catalog, page_cache
 from checkout.fragments import render_block, wants_fragment
 from checkout.models.store import get_store_settings
 from checkout.orders.errors import InvalidOrderDetails, OrderError
@@ -25,35 +26,52 @@ def cart_badge():
 def catalog_page():
     category = request.args.get("category", "").strip()[:80] or None
     search = request.args.get("q", "").strip()[: catalog.SEARCH_MAX]
-    products = catalog.list_active_products(category, search)
-    available = catalog.availability(products)
-    context = dict(
-        products=products,
-        categories=catalog.list_categories(),
-        active_category=category,
-        search=search,
-        sold_out=catalog.sold_out_product_ids(products, available),
-    )
+
+    def catalog_context() -> dict:
+        products = catalog.list_active_products(category, search)
+        return dict(
+            products=products,
+            categories=catalog.list_categories(),
+            active_category=category,
+            search=search,
+            sold_out=catalog.sold_out_product_ids(products, catalog.availability(products)),
+        )
+
     if wants_fragment():
-        return render_block("storefront/catalog.html", "results", **context)
-    return render_template("storefront/catalog.html", **context)
+        return page_cache.rendered(
+            ("catalog-results", category, search),
+            lambda: render_block("storefront/_catalog.html", "results", **catalog_context()),
+        )
+    catalog_html = page_cache.rendered(
+        ("catalog", category, search), lambda: render_template("storefront/_catalog.html", **catalog_context())
+    )
+    # Only GET forms here: no CSRF token, so a first visit starts no session and sets no cookie.
+    return render_template("storefront/catalog.html", catalog_html=catalog_html, read_only_page=True)
 
 
 @bp.get("/p/<slug>")
 def product_page(slug: str):
+    rendered = page_cache.reuse(("product", slug), lambda: _render_product(slug))
+    if rendered is None:
+        abort(404)
+    product_name, product_html = rendered
+    return render_template("storefront/product.html", product_name=product_name, product_html=product_html)
+
+
+def _render_product(slug: str) -> tuple[str, Markup] | None:
+    """The product's name and page body, the same for every visitor; None if it is not for sale."""
     product = catalog.get_active_product(slug)
     if product is None:
-        abort(404)
+        return None
     available = catalog.availability([product])
-    form = AddToCartForm()
     first_in_stock = next((v for v in product.variants if available.get(v.id)), None)
-    return render_template(
-        "storefront/product.html",
+    html = render_template(
+        "storefront/_product.html",
         product=product,
         available=available,
-        form=form,
         selected_variant_id=first_in_stock.id if first_in_stock else None,
     )
+    return product.name, Markup(html)
 
 
 @bp.post("/cart/add")

@@ -1,7 +1,8 @@
 """The shop's own settings: one row, edited by the owner."""
 
+from flask import g
 from sqlalchemy import Boolean, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from checkout.database import UTCDateTime, utcnow
 from checkout.extensions import db
@@ -57,12 +58,20 @@ class StoreSettings(db.Model):
 
 
 def get_store_settings() -> StoreSettings:
-    """The settings row, created with defaults the first time it is asked for."""
+    """The settings row, created with defaults the first time it is asked for.
+
+    Held in `g` while the session lasts: the session only keeps a weak reference, so a page rendered in
+    parts (and every price on it) would otherwise load the row again.
+    """
+    held = g.get("_store_settings")
+    if held is not None and object_session(held) is db.session():
+        return held
     settings = db.session.get(StoreSettings, 1)
     if settings is None:
         settings = StoreSettings(id=1)
         db.session.add(settings)
         db.session.flush()
+    g._store_settings = settings
     return settings
 
 

@@ -1,9 +1,13 @@
 """Storefront pages through the Flask test client: catalog, product, cart."""
 
+import re
+import time
+
 import pytest
+from sqlalchemy import select, text
 
 from checkout.extensions import db
-from checkout.models import ProductStatus
+from checkout.models import Product, ProductStatus, Variant
 from tests.factories import make_product, make_store
 
 
@@ -57,6 +61,73 @@ def test_catalog_htmx_request_gets_only_the_results_fragment(client, shop):
     assert response.status_code == 200
     assert body.lstrip().startswith('<section id="results"')
     assert "<html" not in body and "Cotton Kurta" in body
+
+
+def test_a_first_visit_to_the_catalog_sets_no_cookie(client, shop):
+    """Browsing needs no session: a crowd of first-time visitors costs no session signing."""
+    response = client.get("/")
+    assert response.status_code == 200 and "Cotton Kurta" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    assert "X-CSRFToken" not in response.get_data(as_text=True)
+
+
+def test_the_catalog_shows_this_processes_catalog_and_stock_changes_at_once(app, client, shop):
+    assert "Sold out" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        tea = db.session.get(Variant, shop["tea"])
+        tea.stock_on_hand = 5
+        kurta = db.session.scalar(select(Product).where(Product.slug == shop["kurta_slug"]))
+        kurta.name = "Linen Kurta"
+        db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "Linen Kurta" in page and "Cotton Kurta" not in page and "Sold out" not in page
+    fragment = client.get("/?q=kurta", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Linen Kurta" in fragment
+
+
+def test_another_processes_change_shows_within_the_cache_bound(app, client, shop):
+    """A write the cache cannot see (another worker's) shows once STOREFRONT_CACHE_SECONDS have passed."""
+    app.config["STOREFRONT_CACHE_SECONDS"] = 0.3
+    assert "Cotton Kurta" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE products SET name = 'Linen Kurta' WHERE slug = :slug"), {"slug": shop["kurta_slug"]}
+        )
+        db.session.commit()
+    assert "Cotton Kurta" in client.get("/").get_data(as_text=True)  # the rendered page is still fresh enough
+    time.sleep(0.35)
+    assert "Linen Kurta" in client.get("/").get_data(as_text=True)
+
+
+def test_each_visitor_of_a_reused_product_page_gets_their_own_token_and_can_add_to_cart(make_app):
+    """The product body is rendered once; the CSRF token, tied to its form by id, is each visitor's own."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_store()
+        kurta = make_product("Cotton Kurta", price_minor=79900, options=[{"Size": "M"}, {"Size": "L"}])
+        slug, variant = kurta.slug, kurta.variants[1].id
+    tokens = []
+    for _ in range(2):
+        visitor = app.test_client()
+        page = visitor.get(f"/p/{slug}").get_data(as_text=True)
+        assert '<form id="add-to-cart"' in page
+        token = re.search(r'name="csrf_token" value="([^"]+)" form="add-to-cart"', page).group(1)
+        tokens.append(token)
+        added = visitor.post("/cart/add", data={"csrf_token": token, "variant_id": variant, "quantity": 2})
+        assert added.status_code == 302
+        assert "Cotton Kurta" in visitor.get("/cart").get_data(as_text=True)
+    assert tokens[0] != tokens[1]
+    stranger = app.test_client()
+    stranger.get(f"/p/{slug}")
+    assert stranger.post("/cart/add", data={"csrf_token": tokens[0], "variant_id": variant}).status_code == 400
+
+
+def test_a_product_taken_off_sale_is_gone_at_once(app, client, shop):
+    assert client.get(f"/p/{shop['kurta_slug']}").status_code == 200
+    with app.app_context():
+        db.session.scalar(select(Product).where(Product.slug == shop["kurta_slug"])).status = ProductStatus.DRAFT
+        db.session.commit()
+    assert client.get(f"/p/{shop['kurta_slug']}").status_code == 404
 
 
 def test_product_page_offers_each_option_with_price(client, shop):
