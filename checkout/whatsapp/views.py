@@ -29,6 +29,8 @@ def receive():
     except BadPayload as error:
         return {"error": {"code": "bad_payload", "message": str(error)}}, 400
     event = store(raw)
+    db.session.flush()
+    event_id = event.id  # read before the commit expires it, or reading it costs a second transaction
     db.session.commit()
-    jobs.nudge_webhook_processing(event.id)
+    jobs.nudge_webhook_processing(event_id)
     return {"status": "received"}, 200

@@ -131,7 +131,7 @@ BUDGETS = {
     "admin_order": 10,
     "api_products": 4,
     "api_order": 21,
-    "webhook": 2,
+    "webhook": 1,
 }
 
 
