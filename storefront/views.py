@@ -11,7 +11,7 @@ from checkout.orders.placing import CustomerDetails, find_order_by_checkout_key,
 from checkout.orders.pricing import delivery_fee
 from checkout.orders.status_page import find_order_by_token
 from checkout.urls import external_url
-from checkout.whatsapp.links import build_order_summary, handoff_links, qr_link, qr_svg
+from checkout.whatsapp.links import HandoffLinks, build_order_summary, handoff_links, qr_link, qr_svg
 from storefront import cart as shopping_cart
 from storefront import storefront_blueprint as bp
 from storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
@@ -211,23 +211,32 @@ def _order_or_404(token: str):
 @bp.get("/o/<token>/whatsapp")
 def handoff_page(token: str):
     order = _order_or_404(token)
-    settings = get_store_settings()
-    status_url = external_url("storefront.order_status", token=order.status_token)
-    summary = build_order_summary(order, settings, status_url)
-    links = handoff_links(settings.whatsapp_digits, summary)
+    summary, links = _whatsapp_message(order)
+    return render_template("storefront/handoff.html", order=order, summary=summary, links=links)
+
+
+@bp.get("/o/<token>/qr.svg")
+def handoff_qr(token: str):
+    """The desktop QR code, fetched only by screens that show it (phones never draw one)."""
+    order = _order_or_404(token)
+    _, links = _whatsapp_message(order)
     short_link = external_url("storefront.whatsapp_redirect", token=order.status_token)
-    return render_template(
-        "storefront/handoff.html", order=order, summary=summary, links=links, qr=qr_svg(qr_link(links, short_link))
-    )
+    headers = {"Content-Type": "image/svg+xml", "Cache-Control": "private, max-age=86400"}
+    return qr_svg(qr_link(links, short_link)), 200, headers
 
 
 @bp.get("/o/<token>/wa")
 def whatsapp_redirect(token: str):
     """A short address for the QR code; leads to the same prefilled wa.me link."""
-    order = _order_or_404(token)
+    _, links = _whatsapp_message(_order_or_404(token))
+    return redirect(links.app)
+
+
+def _whatsapp_message(order) -> tuple[str, HandoffLinks]:
     settings = get_store_settings()
     status_url = external_url("storefront.order_status", token=order.status_token)
-    return redirect(handoff_links(settings.whatsapp_digits, build_order_summary(order, settings, status_url)).app)
+    summary = build_order_summary(order, settings, status_url)
+    return summary, handoff_links(settings.whatsapp_digits, summary)
 
 
 @bp.get("/o/<token>")

@@ -140,6 +140,8 @@ def test_desktop_handoff_offers_qr_code_and_whatsapp_web(page, live_server):
     page.goto(f"/o/{token}/whatsapp")
 
     expect(page.get_by_role("img", name=QR_CODE)).to_be_visible()
+    page.wait_for_function("document.querySelector('img.qr').complete")
+    assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0  # the SVG loaded and drew
     web_link = page.get_by_role("link", name="open WhatsApp Web")
     expect(web_link).to_be_visible()
     expect(web_link).to_have_attribute(
@@ -155,12 +157,16 @@ def test_desktop_handoff_offers_qr_code_and_whatsapp_web(page, live_server):
 def test_phone_handoff_hides_the_qr_code(new_context, live_server):
     _, token = _order_in_database(live_server, "KUR-1", 2)
     phone = new_context(live_server, MOBILE).new_page()
+    fetched = []
+    phone.on("request", lambda request: fetched.append(request.url))
     phone.goto(f"/o/{token}/whatsapp")
 
     expect(whatsapp_link(phone)).to_be_visible()
     expect(whatsapp_link(phone)).to_have_attribute("href", re.compile("^" + re.escape(WA_ME_PREFIX)))
     expect(phone.get_by_role("img", name=QR_CODE)).to_be_hidden()
     expect(phone.get_by_role("link", name="open WhatsApp Web")).to_be_hidden()
+    phone.wait_for_load_state("load")
+    assert not [url for url in fetched if url.endswith("/qr.svg")]  # a phone never has the code drawn
 
 
 def test_invalid_phone_is_reported_next_to_the_field_and_the_cart_is_kept(page, live_server):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from checkout.extensions import db
 from checkout.models import Order, StockReservation, Variant
+from checkout.whatsapp.links import MAX_QR_LINK_CHARS, qr_svg
 from tests.factories import make_product, make_store
 
 FORM = {
@@ -231,6 +232,25 @@ def test_qr_short_link_redirects_to_the_same_wa_me_link(app, client, shop):
     link = re.search(r'id="continue-on-whatsapp" href="([^"]+)"', handoff).group(1).replace("&amp;", "&")
     order = only_order(app)
     assert client.get(f"/o/{order.status_token}/wa").headers["Location"] == link
+
+
+def test_the_handoff_page_links_its_qr_code_which_encodes_the_prefilled_chat(app, client, shop):
+    """The QR code is drawn only when a screen that shows it asks, and it encodes the page's own link."""
+    fill_cart(client, (shop["tea"], 1))
+    handoff = client.get(client.post("/checkout", data=checkout_form(client)).headers["Location"]).get_data(
+        as_text=True
+    )
+    order = only_order(app)
+    assert "<svg" not in handoff
+    image_path = re.search(r'<img class="qr" src="([^"]+)"', handoff).group(1)
+    assert image_path == f"/o/{order.status_token}/qr.svg"
+    image = client.get(image_path)
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml"
+    assert "private" in image.headers["Cache-Control"]
+    link = re.search(r'id="continue-on-whatsapp" href="([^"]+)"', handoff).group(1).replace("&amp;", "&")
+    short_link = f"http://localhost/o/{order.status_token}/wa"
+    assert image.get_data(as_text=True) == qr_svg(link if len(link) <= MAX_QR_LINK_CHARS else short_link)
+    assert client.get(f"/o/{order.status_token[:-1]}x/qr.svg").status_code == 404
 
 
 def test_missing_csrf_token_is_a_clear_400(make_app):
