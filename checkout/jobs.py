@@ -58,10 +58,13 @@ def deliver_task(item_id: int):
 
 
 @huey.task()
-def process_webhook_task(event_id: int):
+def process_webhooks_task():
+    """Drain the stored webhooks. The flag goes first: a POST that finds it gone after its commit nudges
+    again, and one that still finds it committed before this drain looks."""
     from checkout.whatsapp import webhooks
 
-    return _run_in_app(webhooks.process_event, event_id)
+    _clear_webhook_flag()
+    return _run_in_app(webhooks.process_pending)
 
 
 @huey.periodic_task(crontab(minute="*"))
@@ -74,31 +77,61 @@ def sweep_task():
     def sweep():
         for item_id in outbox.due_item_ids():
             deliver_task(item_id)
-        for event_id in webhooks.unprocessed_event_ids():
-            process_webhook_task(event_id)
+        if webhooks.unprocessed_event_ids(limit=1):
+            _clear_webhook_flag()  # whatever nudge it marks was lost
+            process_webhooks_task()
         run_scheduled_work()
 
     _run_in_app(sweep)
 
 
-def _enqueue(task, argument, at: datetime | None = None) -> None:
+def _enqueue(task, *args, at: datetime | None = None) -> None:
     """Nudge the queue; never fail the caller — the periodic sweep catches anything this loses."""
     try:
         if at is None:
-            task(argument)
+            task(*args)
         else:
-            task.schedule(args=(argument,), eta=at)
+            task.schedule(args=args, eta=at)
     except Exception:  # the queue being down must not undo a committed order
-        log.exception("could not enqueue %s(%s); the sweep will pick it up", task.name, argument)
+        log.exception("could not enqueue %s%s; the sweep will pick it up", task.name, args)
 
 
 def nudge_delivery(item_ids: list[int], at: datetime | None = None) -> None:
     for item_id in item_ids:
-        _enqueue(deliver_task, item_id, at)
+        _enqueue(deliver_task, item_id, at=at)
 
 
-def nudge_webhook_processing(event_id: int) -> None:
-    _enqueue(process_webhook_task, event_id)
+# On Redis, "a drain is queued and has not started": set by the first POST of a burst, cleared by the
+# drain as it starts. It expires, so a lost drain job delays processing by seconds, not until the sweep.
+WEBHOOK_FLAG = "chatout:webhooks:drain-queued"
+WEBHOOK_FLAG_SECONDS = 10
+
+
+def nudge_webhook_processing() -> None:
+    """After a webhook is committed: make sure a drain will run after this commit (one per burst)."""
+    redis_client = _redis_client()
+    if redis_client is not None:
+        try:
+            if not redis_client.set(WEBHOOK_FLAG, 1, nx=True, ex=WEBHOOK_FLAG_SECONDS):
+                return  # a drain is queued and has not started: it will see this event
+        except Exception:
+            log.exception("could not check the webhook drain flag; nudging anyway")
+    _enqueue(process_webhooks_task)
+
+
+def _clear_webhook_flag() -> None:
+    redis_client = _redis_client()
+    if redis_client is not None:
+        try:
+            redis_client.delete(WEBHOOK_FLAG)
+        except Exception:
+            log.exception("could not clear the webhook drain flag; it expires by itself")
+
+
+def _redis_client():
+    """The Redis connection of the queue, when the queue is on Redis (else every webhook nudges)."""
+    storage = huey.storage
+    return getattr(storage, "conn", None) if storage.__class__.__name__ == "RedisStorage" else None
 
 
 def worker_app_for_tests(app) -> None:

@@ -28,9 +28,7 @@ def receive():
         parse(raw)
     except BadPayload as error:
         return {"error": {"code": "bad_payload", "message": str(error)}}, 400
-    event = store(raw)
-    db.session.flush()
-    event_id = event.id  # read before the commit expires it, or reading it costs a second transaction
+    store(raw)
     db.session.commit()
-    jobs.nudge_webhook_processing(event_id)
+    jobs.nudge_webhook_processing()
     return {"status": "received"}, 200

@@ -71,6 +71,35 @@ def unprocessed_event_ids(limit: int = 500) -> list[int]:
     return ids
 
 
+def process_pending(batch_size: int = 100) -> int:
+    """Process every stored event not yet processed, oldest first, until none is left; returns how many.
+
+    One job drains a whole burst, so events arriving together cost one queue job, not one each. Several
+    workers may drain at once: each event is taken under a skip-locked row lock, and the cursor only
+    moves forward, so an event another worker holds is left to it.
+    """
+    processed, after_id = 0, 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                select(WebhookEvent.id)
+                .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id > after_id)
+                .order_by(WebhookEvent.id)
+                .limit(batch_size)
+            )
+        )
+        db.session.rollback()
+        for event_id in ids:
+            try:
+                processed += process_event(event_id) == "processed"
+            except Exception:  # one bad event must not hold up the rest; the sweep tries it again later
+                db.session.rollback()
+                log.exception("processing webhook event %s failed", event_id)
+        if len(ids) < batch_size:
+            return processed
+        after_id = ids[-1]
+
+
 def process_event(event_id: int) -> str:
     """Handle every message and status in one stored POST, each in its own savepoint."""
     event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True))

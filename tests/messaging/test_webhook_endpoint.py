@@ -26,8 +26,7 @@ def count(app, model) -> int:
 
 def process_all(app) -> None:
     with app.app_context():
-        for event_id in db.session.scalars(select(WebhookEvent.id).where(WebhookEvent.processed_at.is_(None))).all():
-            webhooks.process_event(event_id)
+        webhooks.process_pending()
 
 
 def test_verification_echoes_the_challenge_only_for_the_right_token(client, hook):
@@ -155,6 +154,42 @@ def test_other_webhook_fields_are_acknowledged_and_ignored(client, hook):
     assert count(hook, Message) == 0
     with hook.app_context():
         assert db.session.scalar(select(WebhookEvent.processed_at)) is not None
+
+
+def test_one_drain_processes_every_stored_event_in_order_and_leaves_processed_ones_alone(client, hook):
+    for number in range(7):
+        assert (
+            payloads.post_signed(client, hook, payloads.text(f"message {number}", wa_id="919876543210")).status_code
+            == 200
+        )
+    with hook.app_context():
+        assert webhooks.process_pending(batch_size=3) == 7  # three batches, the last one short
+        texts = db.session.scalars(select(Message.body_text).order_by(Message.id)).all()
+        assert texts == [f"message {number}" for number in range(7)]
+        assert db.session.scalar(select(func.count()).where(WebhookEvent.processed_at.is_(None))) == 0
+        assert webhooks.process_pending() == 0
+
+
+def test_a_drain_goes_on_past_an_event_that_fails_and_leaves_it_for_later(client, hook, monkeypatch):
+    for number in range(3):
+        payloads.post_signed(client, hook, payloads.text(f"message {number}", wa_id="919876543210"))
+    real = webhooks._handle_message
+
+    def fail_on_the_second(message, contacts):
+        if message["text"]["body"] == "message 1":
+            raise RuntimeError("the database went away")
+        return real(message, contacts)
+
+    monkeypatch.setattr(webhooks, "_handle_message", fail_on_the_second)
+    monkeypatch.setattr(webhooks, "_in_savepoint", lambda handler, *args: handler(*args) or [])
+    with hook.app_context():
+        assert webhooks.process_pending() == 2
+        assert db.session.scalars(select(Message.body_text).order_by(Message.id)).all() == ["message 0", "message 2"]
+        assert db.session.scalar(select(func.count()).where(WebhookEvent.processed_at.is_(None))) == 1
+    monkeypatch.undo()
+    with hook.app_context():
+        assert webhooks.process_pending() == 1  # the sweep's next drain
+        assert "message 1" in db.session.scalars(select(Message.body_text)).all()
 
 
 def test_a_broken_item_does_not_stop_the_rest_of_the_batch(client, hook):

@@ -19,14 +19,15 @@ from pathlib import Path
 import pytest
 import redis
 from huey.storage import RedisStorage, SqliteStorage
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from checkout import jobs, outbox
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models import Order, OutboxItem
+from checkout.models import Message, Order, OutboxItem, WebhookEvent
 from checkout.orders.lifecycle import OrderStatus, transition
 from checkout.whatsapp import messages
+from tests.messaging import payloads
 from tests.messaging.conftest import cloud_settings, outbox_items, place
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,3 +276,29 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_what_was_in_fl
         f"\nkilled mid-batch: {done_before_kill}/10 sent before the kill, {len(in_flight)} in flight, "
         f"{len(repeated)} arrived twice"
     )
+
+
+def _unprocessed_webhooks() -> int:
+    count = db.session.scalar(select(func.count()).where(WebhookEvent.processed_at.is_(None)))
+    db.session.rollback()
+    return count
+
+
+def test_a_burst_of_webhooks_is_drained_by_a_worker_with_one_queue_job_on_redis(cloud, queue, start_worker):
+    """The first POST of a burst queues a drain; on Redis the rest see it queued and add nothing."""
+    client = cloud.test_client()
+    for number in range(12):
+        body = payloads.text(f"burst {number}", wa_id="919876543210")
+        assert payloads.post_signed(client, cloud, body).status_code == 200
+    db.session.remove()
+    assert jobs.huey.pending_count() == (1 if queue["backend"] == "redis" else 12)
+
+    worker = start_worker()
+    _wait_until(lambda: _unprocessed_webhooks() == 0, 15, "the worker to drain the burst", worker)
+    texts = db.session.scalars(select(Message.body_text).where(Message.direction == "in").order_by(Message.id)).all()
+    assert texts == [f"burst {number}" for number in range(12)]
+
+    # The drain took the flag down as it started: the next webhook queues a drain of its own.
+    assert payloads.post_signed(client, cloud, payloads.text("later", wa_id="919876543210")).status_code == 200
+    db.session.remove()
+    _wait_until(lambda: _unprocessed_webhooks() == 0, 15, "the worker to process a later webhook", worker)
