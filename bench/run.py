@@ -60,7 +60,7 @@ every wrk run go to a `chatout-bench-*` folder in the temporary directory (print
 
 METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 2 × cores + 1) serving `bench.app:app`,
   which is `create_app()` plus two reference routes that exist only there; one queue worker
-  (`flask --app wsgi worker --workers 4`) on Redis; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
+  (`flask --app wsgi worker --workers 4`) on Redis, at `nice 10` as `docs/deploy.md` runs it; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
   in the harness process. Configuration only through the environment, as in production
   (`WHATSAPP_PROVIDER=cloud`, `REDIS_URL`, `DATABASE_URL`, …).
 - **Load**: wrk with Lua scripts (`bench/wrk/`), one connection per wrk thread: 32 clients in a closed

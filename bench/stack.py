@@ -2,7 +2,8 @@
 
 - gunicorn (sync workers, WEB_CONCURRENCY or 2 × cores + 1) serving bench.app:app — the production app
   plus the two reference routes — configured only through the environment, like production;
-- one queue worker, `flask --app wsgi worker --workers 4`, on Redis;
+- one queue worker, `flask --app wsgi worker --workers 4`, on Redis, at `nice 10` as docs/deploy.md runs it
+  beside the web server;
 - the fake WhatsApp Graph API from tests/fakes, in this process, recording when each message arrives.
 
 Every process started here runs in its own session and is stopped by its own process group id.
@@ -282,7 +283,17 @@ class Stack:
         )
         self.worker = Process(
             "queue worker",
-            [str(VENV_BIN / "flask"), "--app", "wsgi", "worker", "--workers", str(QUEUE_WORKER_THREADS)],
+            [
+                "nice",
+                "-n",
+                "10",
+                str(VENV_BIN / "flask"),
+                "--app",
+                "wsgi",
+                "worker",
+                "--workers",
+                str(QUEUE_WORKER_THREADS),
+            ],
             env,
             self.run_dir / "worker.log",
         )
