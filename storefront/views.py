@@ -37,16 +37,21 @@ def catalog_page():
             sold_out=catalog.sold_out_product_ids(products, catalog.availability(products)),
         )
 
+    def whole_page() -> str:
+        catalog_html = page_cache.rendered(
+            ("catalog", category, search), lambda: render_template("storefront/_catalog.html", **catalog_context())
+        )
+        # Only GET forms here: no CSRF token, so a first visit starts no session and sets no cookie.
+        return render_template("storefront/catalog.html", catalog_html=catalog_html, read_only_page=True)
+
     if wants_fragment():
         return page_cache.rendered(
             ("catalog-results", category, search),
             lambda: render_block("storefront/_catalog.html", "results", **catalog_context()),
         )
-    catalog_html = page_cache.rendered(
-        ("catalog", category, search), lambda: render_template("storefront/_catalog.html", **catalog_context())
-    )
-    # Only GET forms here: no CSRF token, so a first visit starts no session and sets no cookie.
-    return render_template("storefront/catalog.html", catalog_html=catalog_html, read_only_page=True)
+    if not session:  # no cart and no messages: the very page every such visitor gets
+        return page_cache.rendered(("catalog-page", category, search), whole_page)
+    return whole_page()
 
 
 @bp.get("/p/<slug>")

@@ -119,7 +119,7 @@ def db_sku(app, data) -> str:
 
 BUDGETS = {
     "catalog": 5,
-    "catalog_cached": 1,
+    "catalog_cached": 0,
     "product": 4,
     "cart": 6,
     "checkout_page": 7,

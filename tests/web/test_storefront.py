@@ -71,6 +71,14 @@ def test_a_first_visit_to_the_catalog_sets_no_cookie(client, shop):
     assert "X-CSRFToken" not in response.get_data(as_text=True)
 
 
+def test_a_visitor_with_a_cart_sees_their_own_badge_on_the_reused_catalog(client, shop):
+    anonymous = client.application.test_client()
+    assert "0 items in cart" in anonymous.get("/").get_data(as_text=True)
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 2})
+    assert "2 items in cart" in client.get("/").get_data(as_text=True)
+    assert "0 items in cart" in anonymous.get("/").get_data(as_text=True)
+
+
 def test_the_catalog_shows_this_processes_catalog_and_stock_changes_at_once(app, client, shop):
     assert "Sold out" in client.get("/").get_data(as_text=True)
     with app.app_context():
