@@ -1,5 +1,7 @@
 """Phone numbers: whatever the shopper types, stored as E.164 and handed to WhatsApp as digits."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -30,6 +32,7 @@ def whatsapp_digits(e164: str) -> str:
     return e164.lstrip("+")
 
 
+@lru_cache(maxsize=4096)  # the order desk shows fifty numbers per page, again at every refresh
 def display_phone(e164: str) -> str:
     """International format for people to read: '+91 98765 43210'."""
     try:

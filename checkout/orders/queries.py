@@ -125,7 +125,7 @@ def status_counts(filters: OrderFilters) -> dict[str, int | None]:
     would scan every order ever taken on every page view, while ix_orders_status_created answers the
     open statuses from the index. Those tabs get None and show no number.
     """
-    query = select(Order.status, func.count(Order.id)).where(
+    query = select(Order.status, func.count()).where(
         Order.status.in_(OPEN_STATUSES), *_conditions(filters.without_status())
     )
     counts: dict[str, int | None] = {status.value: None for status in OrderStatus}
@@ -138,7 +138,7 @@ def status_counts(filters: OrderFilters) -> dict[str, int | None]:
 
 def count_pending() -> int:
     """Orders waiting for the customer's confirmation: the badge every admin page polls."""
-    return db.session.scalar(select(func.count(Order.id)).where(Order.status == OrderStatus.PENDING)) or 0
+    return db.session.scalar(select(func.count()).where(Order.status == OrderStatus.PENDING)) or 0
 
 
 def newest_order_id() -> int:

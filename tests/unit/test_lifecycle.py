@@ -1,12 +1,17 @@
 """The order state machine: every allowed transition works, every other one is refused."""
 
+import importlib.util
+import re
+from pathlib import Path
+
 import pytest
 
 from checkout.extensions import db
 from checkout.models import Variant
+from checkout.models.orders import OPEN_STATUSES_SQL
 from checkout.orders import stock
 from checkout.orders.errors import ReasonRequired, TransitionNotAllowed
-from checkout.orders.lifecycle import TRANSITIONS, OrderStatus, allowed_transitions, transition
+from checkout.orders.lifecycle import OPEN_STATUSES, TRANSITIONS, OrderStatus, allowed_transitions, transition
 from tests.factories import customer, make_order, make_product, make_store
 
 S = OrderStatus
@@ -94,3 +99,13 @@ def test_confirming_commits_stock_and_cancelling_later_puts_it_back(variant):
     db.session.commit()
     assert db.session.get(Variant, variant.id).stock_on_hand == 100
     assert stock.available_quantities([variant])[variant.id] == 100
+
+
+def test_the_open_orders_index_covers_exactly_the_open_statuses():
+    """The partial index behind the desk's tab counts must list the statuses those counts ask for."""
+    assert set(re.findall(r"'([a-z_]+)'", OPEN_STATUSES_SQL)) == {status.value for status in OPEN_STATUSES}
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0006_open_orders_index.py"
+    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.OPEN_STATUSES_SQL == OPEN_STATUSES_SQL
