@@ -2,8 +2,10 @@
 
 from flask import Flask
 from flask_login import current_user
+from sqlalchemy import inspect
 
-from checkout.models.store import PAYMENT_METHOD_LABELS, get_store_settings
+from checkout import page_cache
+from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, get_store_settings
 from checkout.money import format_money
 from checkout.orders.lifecycle import STATUS_LABELS, OrderStatus
 from checkout.phones import display_phone
@@ -12,7 +14,7 @@ from checkout.phones import display_phone
 def register(app: Flask) -> None:
     @app.template_filter("money")
     def money_filter(amount_minor: int, currency: str | None = None) -> str:
-        settings = get_store_settings()
+        settings = settings_for_display()
         return format_money(amount_minor, currency or settings.currency, settings.locale)
 
     @app.template_filter("status_label")
@@ -29,4 +31,20 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def shop_context():
-        return {"store": get_store_settings(), "current_user": current_user}
+        return {"store": settings_for_display(), "current_user": current_user}
+
+
+def settings_for_display() -> StoreSettings:
+    """A copy of the shop's settings for pages to show, reused like the rendered pages (page_cache).
+
+    Pages only read the name, currency and the like; reading the row costs a reused catalog page most of
+    its time. The copy is never added to a session: code that changes settings uses get_store_settings().
+    """
+    return page_cache.reuse(("store-settings",), _copy_of_settings)
+
+
+def _copy_of_settings() -> StoreSettings:
+    row = get_store_settings()
+    return StoreSettings(
+        **{attribute.key: getattr(row, attribute.key) for attribute in inspect(StoreSettings).column_attrs}
+    )
