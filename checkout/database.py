@@ -7,7 +7,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 # Trigram search indexes that only PostgreSQL has, made by migration 0005 rather than by the models.
-POSTGRES_ONLY_INDEXES = frozenset({"ix_orders_customer_phone_trgm", "ix_orders_customer_name_trgm"})
+POSTGRES_ONLY_INDEXES = frozenset(
+    {
+        "ix_orders_customer_phone_trgm",
+        "ix_orders_customer_name_trgm",
+        "ix_orders_open_customer_phone_trgm",
+        "ix_orders_open_customer_name_trgm",
+    }
+)
 
 
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:

@@ -7,11 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from checkout.extensions import db
 from checkout.models import Order, Variant
-from checkout.orders import stock
+from checkout.models.orders import OPEN_STATUSES_SQL
+from checkout.orders import queries, stock
 from checkout.orders.queries import PAGE_SIZE
 from tests.admin_helpers import make_staff, sign_in
 from tests.factories import customer, make_order, make_product, make_store
@@ -71,6 +72,12 @@ def test_orders_list_has_status_tabs_with_counts(desk):
     assert re.search(r"Confirmed <span class=\"count\">0</span>", page)
 
 
+def test_each_row_shows_how_many_items_the_order_has(desk):
+    page = desk["client"].get("/admin/orders").get_data(as_text=True)
+    rows = {ref: row for row in re.findall(r"<tr>.*?</tr>", page, re.S) for ref in desk["refs"] if ref in row}
+    assert [re.findall(r"<td>(\d+)</td>", rows[ref]) for ref in desk["refs"]] == [["1"], ["2"], ["1"]]
+
+
 def test_tab_counts_follow_the_other_filters_and_leave_history_uncounted(desk):
     """Open statuses are counted under the search; delivered, cancelled and "all" are history, never counted."""
     client = desk["client"]
@@ -83,6 +90,25 @@ def test_tab_counts_follow_the_other_filters_and_leave_history_uncounted(desk):
     searched = client.get("/admin/orders?q=wanjiru").get_data(as_text=True)
     assert re.search(r"Waiting for confirmation <span class=\"count\">0</span>", searched)
     assert ">1</span>" in client.get("/admin/orders/pending-count").get_data(as_text=True)
+
+
+def test_tab_counts_state_the_open_orders_index_condition_word_for_word(app, desk):
+    """A partial index serves a query only if the query repeats its condition as written, not as parameters."""
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+        def listener(conn, cursor, statement, *rest):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            counts = queries.status_counts(queries.OrderFilters(source="website", search="asha"))
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert counts["pending"] == 1 and counts["delivered"] is None
+    [count_sql] = [sql for sql in statements if "count(*)" in sql]
+    assert OPEN_STATUSES_SQL in count_sql
 
 
 @pytest.mark.parametrize(
