@@ -1,4 +1,4 @@
-"""Rendered storefront HTML, kept for a few seconds in each process.
+"""Rendered storefront HTML (and the settings copy pages show), kept for a few seconds in each process.
 
 The catalog is what a festival-sale crowd reloads; re-running its queries and formatting every price
 for each visitor made it cost twenty times a static page. A rendered block is reused for
@@ -53,7 +53,8 @@ class RenderedPages:
 
 
 def reuse(key: Hashable, build: Callable[[], T]) -> T:
-    """What `build()` returns (rendered HTML, never a database object), reused for STOREFRONT_CACHE_SECONDS."""
+    """What `build()` returns, reused for STOREFRONT_CACHE_SECONDS: rendered HTML or a detached copy, never
+    an object a session holds (it would be read across requests and threads)."""
     pages = current_app.extensions.setdefault("chatout_rendered_pages", RenderedPages())
     return pages.get_or_build(key, current_app.config["STOREFRONT_CACHE_SECONDS"], build)
 
