@@ -55,6 +55,9 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Staff passwords: PBKDF2-SHA256 at OWASP's 600,000 rounds (werkzeug's method string). The test
+        # suite sets fewer rounds, as Django's test settings do; production has no reason to change it.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:600000",
         "WTF_CSRF_TIME_LIMIT": None,  # a cart can sit in a tab for hours; the token is still tied to the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,  # product images and CSV imports
         "REDIS_URL": os.environ.get("REDIS_URL", ""),

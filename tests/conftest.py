@@ -28,6 +28,8 @@ def _app_for(url: str, **overrides):
         "SERVER_NAME": None,
         # Each test app counts its own rate limits, whatever REDIS_URL a developer's .env sets.
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A thousand rounds, not 600,000: hundreds of staff accounts are made and signed in here.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return create_app(config)

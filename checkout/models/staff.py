@@ -1,5 +1,6 @@
 """Staff accounts for the admin panel."""
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,10 +10,6 @@ from checkout.database import UTCDateTime, utcnow
 from checkout.extensions import db
 
 ROLES = ("owner", "manager", "fulfilment", "viewer")
-
-# PBKDF2-SHA256 at OWASP's 600,000 rounds: as slow as scrypt was for a guesser, but without scrypt's
-# 32 MiB per check, which lifted every web worker that handled a sign-in by ~30 MB for good.
-PASSWORD_METHOD = "pbkdf2:sha256:600000"
 
 
 class StaffUser(UserMixin, db.Model):
@@ -32,12 +29,14 @@ class StaffUser(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        """Hashed by PASSWORD_HASH_METHOD: PBKDF2, as slow for a guesser as scrypt was, but without scrypt's
+        32 MiB per check, which lifted every web worker that handled a sign-in by ~30 MB for good."""
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     @property
     def password_needs_rehash(self) -> bool:
-        """Hashed another way (scrypt, before PBKDF2): moved over at the next successful sign-in."""
-        return not self.password_hash.startswith(f"{PASSWORD_METHOD}$")
+        """Hashed another way (scrypt before PBKDF2, or other rounds): moved over at the next sign-in."""
+        return not self.password_hash.startswith(f"{current_app.config['PASSWORD_HASH_METHOD']}$")
