@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask import has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.storage import RedisStorage
 
 from checkout.config import queue_config
 
@@ -130,8 +131,7 @@ def _clear_webhook_flag() -> None:
 
 def _redis_client():
     """The Redis connection of the queue, when the queue is on Redis (else every webhook nudges)."""
-    storage = huey.storage
-    return getattr(storage, "conn", None) if storage.__class__.__name__ == "RedisStorage" else None
+    return huey.storage.conn if isinstance(huey.storage, RedisStorage) else None
 
 
 def worker_app_for_tests(app) -> None:

@@ -24,9 +24,8 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
-from checkout.extensions import db
 from checkout.models.orders import Order
-from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, get_store_settings
+from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, save_store_settings
 from checkout.money import format_money, from_minor, minor_digits, to_minor
 from checkout.phones import InvalidPhone, normalise_phone
 
@@ -499,17 +498,7 @@ def check_settings_change(change: SettingsChange) -> None:
 
 def update_store_settings(change: SettingsChange) -> StoreSettings:
     """Check `change` and write it in one transaction; raises InvalidSettings and writes nothing if refused."""
-    settings = get_store_settings()
-    db.session.refresh(settings, with_for_update=True)  # two owners saving at once: one after the other
-    try:
-        values = _validated_values(change, settings.message_texts)
-    except InvalidSettings:
-        db.session.rollback()
-        raise
-    for name, value in values.items():
-        setattr(settings, name, value)
-    db.session.commit()
-    return settings
+    return save_store_settings(lambda settings: _validated_values(change, settings.message_texts))
 
 
 def editable_values(settings: StoreSettings) -> dict:

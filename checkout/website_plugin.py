@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 from checkout.api import keys
 from checkout.extensions import db
 from checkout.models.api import ApiKey
-from checkout.models.store import StoreSettings, get_store_settings
+from checkout.models.store import StoreSettings, get_store_settings, save_store_settings
 from checkout.phones import InvalidPhone, normalise_phone
 from checkout.working_hours import DAYS
 
@@ -247,17 +247,7 @@ def check_website_change(change: WebsiteSettingsChange) -> None:
 
 def update_website_settings(change: WebsiteSettingsChange) -> StoreSettings:
     """Check `change` and write it in one transaction; raises InvalidWebsiteSettings and writes nothing if refused."""
-    settings = get_store_settings()
-    db.session.refresh(settings, with_for_update=True)  # two owners saving at once: one after the other
-    try:
-        values = _validated_values(change, settings.default_region)
-    except InvalidWebsiteSettings:
-        db.session.rollback()
-        raise
-    for name, value in values.items():
-        setattr(settings, name, value)
-    db.session.commit()
-    return settings
+    return save_store_settings(lambda settings: _validated_values(change, settings.default_region))
 
 
 def editable_values(settings: StoreSettings) -> dict:

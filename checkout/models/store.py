@@ -1,5 +1,7 @@
 """The shop's own settings: one row, edited by the owner."""
 
+from collections.abc import Callable
+
 from flask import g
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, object_session
@@ -72,6 +74,25 @@ def get_store_settings() -> StoreSettings:
         db.session.add(settings)
         db.session.flush()
     g._store_settings = settings
+    return settings
+
+
+def save_store_settings(values_for: Callable[[StoreSettings], dict]) -> StoreSettings:
+    """Lock the settings row, take the values to write from `values_for(row)` and commit them.
+
+    The lock makes two owners saving at once go one after the other. If `values_for` raises (a refused
+    change), nothing is written and the error goes to the caller.
+    """
+    settings = get_store_settings()
+    db.session.refresh(settings, with_for_update=True)
+    try:
+        values = values_for(settings)
+    except Exception:
+        db.session.rollback()
+        raise
+    for name, value in values.items():
+        setattr(settings, name, value)
+    db.session.commit()
     return settings
 
 
