@@ -21,17 +21,21 @@ db: install
 
 demo: db
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) ensure-owner
+	$(FLASK) ensure-owner --base-url http://$(HOST):$(PORT)
 
-## Serve the shop at http://127.0.0.1:5000 with a queue worker beside it (SQLite in instance/, no accounts needed).
+## Serve the shop at http://$(HOST):$(PORT) (127.0.0.1:5000 unless HOST or PORT say otherwise) with a queue worker
+## beside it (SQLite in instance/, no accounts needed). The trap stops the worker once, when the server stops: a
+## `trap 'kill 0'` would signal its own shell, re-enter itself and end in a segmentation fault.
 run: demo
-	@trap 'kill 0' INT TERM EXIT; \
-	$(FLASK) worker --workers 2 & \
+	@$(FLASK) worker --workers 2 & worker=$$!; \
+	trap 'trap - INT TERM EXIT; kill $$worker 2>/dev/null' INT TERM EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## The whole test suite (set DATABASE_URL to run it on PostgreSQL).
+## The whole test suite (set DATABASE_URL to run it on PostgreSQL), one test worker per core (TEST_WORKERS=0 runs
+## it in one process). Each file stays on one worker: files that share an outside resource (a Redis database) run in turn.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
@@ -45,10 +49,15 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 ## Benchmarks of the real stack (gunicorn, PostgreSQL and Redis on 127.0.0.1, the queue worker, wrk); see docs/performance.md.
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-inbox
 bench: install
 	$(BIN)/python -m bench.run
 
 ## Every benchmark scenario for a moment at tiny scale (CI): fails on errors only, never on a missed target.
 bench-smoke: install
 	$(BIN)/python -m bench.run --smoke
+	$(BIN)/python -m bench.inbox --smoke
+
+## The inbox with 100,000 conversations, in-process (SQLite; DATABASE_URL=…/chatout_bench_inbox for PostgreSQL).
+bench-inbox: install
+	$(BIN)/python -m bench.inbox

@@ -1,16 +1,22 @@
-"""The staff side: sign-in, order desk, catalog and stock, settings, staff accounts, dashboard."""
+"""The staff side: sign-in, order desk, catalog and stock, discount codes, settings, staff accounts, dashboard."""
 
-from flask import Blueprint
+# Routes register on the blueprint (admin/blueprint.py) when their modules are imported.
+from admin import (  # noqa: F401
+    auth,
+    catalog,
+    chat_media,
+    coupons,
+    dashboard,
+    faq,
+    inbox,
+    messages,
+    orders,
+    settings,
+    settings_chat_texts,
+    settings_payments,
+    staff,
+    website,
+)
+from admin.blueprint import admin_blueprint
 
-from admin.access import can
-
-admin_blueprint = Blueprint("admin", __name__)
-
-
-@admin_blueprint.app_context_processor
-def admin_helpers():
-    return {"can": can}
-
-
-# Routes register on the blueprint when their modules are imported.
-from admin import auth, catalog, dashboard, messages, orders, settings, staff, website  # noqa: E402,F401
+__all__ = ["admin_blueprint"]

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from checkout.permissions import Permission, role_allows
+from checkout.staff.permissions import Permission, role_allows
 
 
 def can(permission: Permission) -> bool:

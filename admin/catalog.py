@@ -1,6 +1,6 @@
 """Admin: catalog and stock — product list, product and variant pages, stock adjustments, CSV, images.
 
-Views parse the request, call checkout.catalog_admin and render; every rule lives there. HTMX
+Views parse the request, call checkout/catalog/ and render; every rule lives there. HTMX
 requests get only the block they swap, from the same template as the full page.
 """
 
@@ -14,24 +14,41 @@ from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, Selec
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from admin import admin_blueprint as bp
 from admin.access import requires
-from checkout import catalog_admin
-from checkout.catalog_admin import (
-    CatalogError,
+from admin.blueprint import admin_blueprint as bp
+from checkout.catalog.csv_export import CSV_COLUMNS, export_catalog_csv
+from checkout.catalog.csv_import import (
+    CSV_MAX_BYTES,
     ImportOutdated,
     ImportRejected,
-    InvalidImage,
-    InvalidValue,
-    ProductDraft,
-    ProductRejected,
-    StockAdjustmentRefused,
-    VariantDraft,
+    apply_import,
+    decode_upload,
+    encode_upload,
+    plan_import,
 )
-from checkout.fragments import render_block, wants_fragment
+from checkout.catalog.errors import CatalogError, InvalidImage, InvalidValue, ProductRejected, StockAdjustmentRefused
+from checkout.catalog.images import discard_image, is_stored_image_name, store_image
+from checkout.catalog.products import ProductDraft, VariantDraft, archive_product, restore_product, save_product
+from checkout.catalog.queries import SEARCH_MAX, get_product, get_variant, list_categories, list_products_for_admin
+from checkout.catalog.stock import REASON_MAX, adjust_stock, stock_ledger, variant_stock_levels
+from checkout.catalog.values import (
+    CATEGORY_MAX,
+    DESCRIPTION_MAX,
+    KEYWORDS_MAX,
+    NAME_MAX,
+    OPTIONS_MAX,
+    SKU_MAX,
+    SLUG_MAX,
+    STATUSES,
+    format_options,
+    parse_stock_delta,
+)
 from checkout.models import ProductStatus
 from checkout.models.store import get_store_settings
-from checkout.permissions import Permission
+from checkout.money import format_amount_for_input
+from checkout.staff.permissions import Permission
+from checkout.web.fragments import render_page_or_block, wants_fragment
+from checkout.web.integer_input import parse_id
 
 IMAGE_CACHE_SECONDS = 365 * 24 * 3600  # stored images never change: each upload gets a new random name
 BLANK_VARIANT_ROWS_NEW = 3
@@ -44,27 +61,31 @@ STATUS_CHOICES = [SelectChoice(s.value, s.value.capitalize()) for s in ProductSt
 
 class VariantForm(Form):
     id = HiddenField()
-    sku = StringField("SKU", validators=[Length(max=catalog_admin.SKU_MAX)])
-    options = StringField("Options", validators=[Length(max=catalog_admin.OPTIONS_MAX)])
+    sku = StringField("SKU", validators=[Length(max=SKU_MAX)])
+    options = StringField("Options", validators=[Length(max=OPTIONS_MAX)])
     price = StringField("Price", validators=[Length(max=20)])
     stock = StringField("Opening stock", validators=[Length(max=10)])
 
 
 class ProductForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=catalog_admin.NAME_MAX)])
-    slug = StringField(
-        "Slug", validators=[Length(max=catalog_admin.SLUG_MAX)], description="Leave blank to make one from the name."
-    )
+    name = StringField("Name", validators=[Length(max=NAME_MAX)])
+    slug = StringField("Slug", validators=[Length(max=SLUG_MAX)], description="Leave blank to make one from the name.")
     sku = StringField(
         "Product SKU",
-        validators=[Length(max=catalog_admin.SKU_MAX)],
+        validators=[Length(max=SKU_MAX)],
         description="Groups the variants in CSV files. Leave blank to make one from the slug.",
     )
-    description = TextAreaField("Description", validators=[Length(max=catalog_admin.DESCRIPTION_MAX)])
+    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     category = StringField(
         "Category",
-        validators=[Length(max=catalog_admin.CATEGORY_MAX)],
+        validators=[Length(max=CATEGORY_MAX)],
         description="Choose an existing category or type a new one.",
+    )
+    keywords = StringField(
+        "Keywords",
+        validators=[Length(max=KEYWORDS_MAX)],
+        description="Other words customers use for it, separated by commas (like “chai, tea”): "
+        "orders in WhatsApp find the product by these too.",
     )
     status = SelectField("Status", choices=STATUS_CHOICES, default=ProductStatus.DRAFT.value)
     image = FileField("Image", description="PNG, JPEG or WebP, at most 2 MB.")
@@ -74,7 +95,7 @@ class ProductForm(FlaskForm):
 
 class StockAdjustmentForm(FlaskForm):
     delta = StringField("Change in units", description="+10 for stock received, -2 for damaged or lost.")
-    reason = StringField("Reason", validators=[Length(max=catalog_admin.REASON_MAX)])
+    reason = StringField("Reason", validators=[Length(max=REASON_MAX)])
 
 
 class ImportUploadForm(FlaskForm):
@@ -102,14 +123,14 @@ def _upload_folder() -> str:
 
 
 def _product_or_404(product_id: int):
-    product = catalog_admin.get_product(product_id)
+    product = get_product(product_id)
     if product is None:
         abort(404)
     return product
 
 
 def _variant_or_404(variant_id: int):
-    variant = catalog_admin.get_variant(variant_id)
+    variant = get_variant(variant_id)
     if variant is None:
         abort(404)
     return variant
@@ -121,19 +142,16 @@ def _variant_or_404(variant_id: int):
 @bp.get("/products")
 @requires(Permission.VIEW_CATALOG)
 def products():
-    search = request.args.get("q", "").strip()[: catalog_admin.SEARCH_MAX]
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
     status = request.args.get("status", "")
-    status = status if status in catalog_admin.STATUSES else ""
+    status = status if status in STATUSES else ""
     context = dict(
-        rows=catalog_admin.list_products_for_admin(search, status, low_stock_threshold=_settings().low_stock_threshold),
+        rows=list_products_for_admin(search, status, low_stock_threshold=_settings().low_stock_threshold),
         search=search,
         status=status,
         status_choices=STATUS_CHOICES,
     )
-    if wants_fragment():
-        response = Response(render_block("admin/catalog/products.html", "results", **context))
-    else:
-        response = Response(render_template("admin/catalog/products.html", **context))
+    response = Response(render_page_or_block("admin/catalog/products.html", "results", **context))
     response.vary.add("HX-Request")
     return response
 
@@ -145,7 +163,7 @@ def products():
 @requires(Permission.VIEW_CATALOG)
 def product_detail(product_id: int):
     product = _product_or_404(product_id)
-    levels = catalog_admin.variant_stock_levels(product.variants, _settings().low_stock_threshold)
+    levels = variant_stock_levels(product.variants, _settings().low_stock_threshold)
     return render_template("admin/catalog/product.html", product=product, levels=levels)
 
 
@@ -186,13 +204,14 @@ def _form_data(product) -> dict:
         sku=product.sku,
         description=product.description,
         category=product.category.name if product.category else "",
+        keywords=product.keywords,
         status=product.status,
         variants=[
             dict(
                 id=str(v.id),
                 sku=v.sku,
-                options=catalog_admin.format_options(v.options),
-                price=catalog_admin.format_price(v.price_minor, _settings().currency),
+                options=format_options(v.options),
+                price=format_amount_for_input(v.price_minor, _settings().currency, _settings().locale),
                 stock="",
             )
             for v in product.variants
@@ -209,13 +228,13 @@ def _render_product_form(form: ProductForm, product):
         form=form,
         product=product,
         variant_rows=rows,
-        categories=catalog_admin.list_categories(),
+        categories=list_categories(),
         currency=_settings().currency,
     ), status
 
 
 def _int_or_none(text) -> int | None:
-    return int(text) if text and str(text).isdigit() else None
+    return parse_id(str(text)) if text else None
 
 
 def _save_product_form(form: ProductForm, product):
@@ -223,21 +242,21 @@ def _save_product_form(form: ProductForm, product):
     image_name = None
     if form.image.data:
         try:
-            image_name = catalog_admin.store_image(form.image.data.stream, _upload_folder())
+            image_name = store_image(form.image.data.stream, _upload_folder())
         except InvalidImage as error:
             form.image.errors.append(str(error))
             return None
     old_image = product.image_url if product else ""
     draft = _draft_from_form(form, image_name)
     try:
-        saved = catalog_admin.save_product(product, draft, currency=_settings().currency, staff=_staff())
+        saved = save_product(product, draft, currency=_settings().currency, locale=_settings().locale, staff=_staff())
     except ProductRejected as rejected:
         if image_name:
-            catalog_admin.discard_image(image_name, _upload_folder())
+            discard_image(image_name, _upload_folder())
         _attach_errors(form, rejected.errors)
         return None
     if draft.image_url is not None and old_image and old_image != draft.image_url:
-        catalog_admin.discard_image(old_image, _upload_folder())
+        discard_image(old_image, _upload_folder())
     return saved
 
 
@@ -255,6 +274,7 @@ def _draft_from_form(form: ProductForm, image_name: str | None) -> ProductDraft:
         sku=form.sku.data or "",
         description=form.description.data or "",
         category=form.category.data or "",
+        keywords=form.keywords.data or "",
         status=form.status.data,
         image_url=_image_url(form, image_name),
         variants=tuple(
@@ -286,7 +306,7 @@ def _attach_errors(form: ProductForm, errors) -> None:
 @requires(Permission.EDIT_CATALOG)
 def product_archive(product_id: int):
     product = _product_or_404(product_id)
-    catalog_admin.archive_product(product)
+    archive_product(product)
     flash(f"Archived “{product.name}”: it is no longer shown or sold.", "success")
     return redirect(url_for("admin.product_detail", product_id=product.id), 303)
 
@@ -295,7 +315,7 @@ def product_archive(product_id: int):
 @requires(Permission.EDIT_CATALOG)
 def product_unarchive(product_id: int):
     product = _product_or_404(product_id)
-    catalog_admin.restore_product(product)
+    restore_product(product)
     flash(f"Restored “{product.name}” as a draft. Make it active when it is ready to sell.", "success")
     return redirect(url_for("admin.product_detail", product_id=product.id), 303)
 
@@ -325,12 +345,12 @@ def product_stock_adjust(variant_id: int):
 
 def _adjust_from_form(form: StockAdjustmentForm, variant_id: int) -> bool:
     try:
-        delta = catalog_admin.parse_stock_delta(form.delta.data or "")
+        delta = parse_stock_delta(form.delta.data or "")
     except InvalidValue as error:
         form.delta.errors.append(str(error))
         return False
     try:
-        catalog_admin.adjust_stock(variant_id, delta, form.reason.data or "", _staff())
+        adjust_stock(variant_id, delta, form.reason.data or "", _staff())
     except StockAdjustmentRefused as refused:
         form[refused.field].errors.append(str(refused))
         return False
@@ -341,15 +361,13 @@ def _render_variant(variant, form: StockAdjustmentForm, *, status: int = 200, sa
     context = dict(
         variant=variant,
         product=variant.product,
-        level=catalog_admin.variant_stock_levels([variant], _settings().low_stock_threshold)[variant.id],
-        ledger=catalog_admin.stock_ledger(variant.id),
+        level=variant_stock_levels([variant], _settings().low_stock_threshold)[variant.id],
+        ledger=stock_ledger(variant.id),
         form=form,
         saved=saved,
         currency=_settings().currency,
     )
-    if wants_fragment():
-        return render_block("admin/catalog/variant.html", "stock_panel", **context), status
-    return render_template("admin/catalog/variant.html", **context), status
+    return render_page_or_block("admin/catalog/variant.html", "stock_panel", **context), status
 
 
 # ---------------------------------------------------------------- CSV export and import
@@ -359,7 +377,7 @@ def _render_variant(variant, form: StockAdjustmentForm, *, status: int = 200, sa
 @requires(Permission.VIEW_CATALOG)
 def products_export():
     # The byte-order mark makes Excel read the file as UTF-8; the importer drops it again.
-    body = "\ufeff" + catalog_admin.export_catalog_csv(_settings().currency)
+    body = "\ufeff" + export_catalog_csv(_settings().currency)
     filename = f"catalog-{datetime.now(UTC):%Y%m%d}.csv"
     return Response(
         body,
@@ -374,9 +392,9 @@ def products_import():
     form = ImportUploadForm()
     if not form.validate_on_submit():
         return _render_import(form=form, status=422 if form.errors else 200)
-    data = form.file.data.stream.read(catalog_admin.CSV_MAX_BYTES + 1)
-    plan = catalog_admin.plan_import(data, _settings().currency)
-    confirm = ImportConfirmForm(formdata=None, csv_data=catalog_admin.encode_upload(data), fingerprint=plan.fingerprint)
+    data = form.file.data.stream.read(CSV_MAX_BYTES + 1)
+    plan = plan_import(data, _settings().currency, locale=_settings().locale)
+    confirm = ImportConfirmForm(formdata=None, csv_data=encode_upload(data), fingerprint=plan.fingerprint)
     return _render_import(form=form, plan=plan, confirm=confirm, status=200 if plan.is_clean else 422)
 
 
@@ -387,8 +405,10 @@ def products_import_apply():
     if not form.validate_on_submit():
         abort(400)
     try:
-        data = catalog_admin.decode_upload(form.csv_data.data or "")
-        plan = catalog_admin.apply_import(data, _settings().currency, _staff(), form.fingerprint.data or "")
+        data = decode_upload(form.csv_data.data or "")
+        plan = apply_import(
+            data, _settings().currency, _staff(), form.fingerprint.data or "", locale=_settings().locale
+        )
     except ImportRejected as rejected:
         return _render_import(form=ImportUploadForm(formdata=None), plan=rejected.plan, status=422)
     except ImportOutdated as outdated:
@@ -413,8 +433,8 @@ def _render_import(*, form, plan=None, confirm=None, notice: str | None = None, 
         plan=plan,
         confirm=confirm,
         notice=notice,
-        columns=catalog_admin.CSV_COLUMNS,
-        max_kb=catalog_admin.CSV_MAX_BYTES // 1024,
+        columns=CSV_COLUMNS,
+        max_kb=CSV_MAX_BYTES // 1024,
     ), status
 
 
@@ -423,7 +443,7 @@ def _render_import(*, form, plan=None, confirm=None, notice: str | None = None, 
 
 @bp.get("/media/<filename>")
 def media(filename: str):
-    if not catalog_admin.is_stored_image_name(filename):
+    if not is_stored_image_name(filename):
         abort(404)
     response = send_from_directory(_upload_folder(), filename, max_age=IMAGE_CACHE_SECONDS)
     response.cache_control.public = True

@@ -1,4 +1,4 @@
-"""Forms of the WhatsApp conversation card. Parsing only; the rules live in checkout/staff_messages.py."""
+"""Forms of the WhatsApp conversation card. Parsing only; the rules live in checkout/staff/conversation.py."""
 
 import uuid
 
@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from checkout.staff_messages import STAFF_MESSAGE_MAX
+from checkout.staff.conversation import STAFF_MESSAGE_MAX
 
 
 def _new_send_key() -> str:
@@ -25,6 +25,11 @@ class StaffMessageForm(FlaskForm):
     )
     # Minted when the form is shown: the same form sent twice (a double click, a resend) queues one message.
     send_key = HiddenField(default=_new_send_key)
+
+    def for_template(self, room: int) -> "StaffMessageForm":
+        """Bound the box to what fits in the order update template (checked again when sent)."""
+        self.text.render_kw = {**self.text.render_kw, "maxlength": room}
+        return self
 
     def request_key(self) -> str:
         """The form's key if it is one we minted, else "" (the domain then makes a fresh one)."""

@@ -1,30 +1,53 @@
-"""Forms of the order desk. Parsing only; the rules live in checkout/orders/desk.py."""
+"""Forms of the order desk. Parsing only; the rules live in checkout/orders/desk.py.
+
+The tracking fields carry their limits as `maxlength` hints for the browser; the desk checks them.
+"""
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
-from checkout.orders.desk import NOTE_MAX, PAYMENT_RECORD_METHODS
+from checkout.money import MAX_AMOUNT_TEXT
+from checkout.orders.desk import FULFILMENT_FIELD_MAX, NOTE_MAX, PAYMENT_RECORD_METHODS
 from checkout.orders.lifecycle import OrderStatus
+from checkout.web.integer_input import ID_MAX
+
+
+class VersionInput(HiddenInput):
+    """The order version a form was drawn from: hidden, and without an id.
+
+    Several forms on the order page carry it, so a shared `id="version"` would repeat; nothing labels it.
+    """
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)  # False leaves the attribute out
+        return super().__call__(field, **kwargs)
 
 
 class VersionedForm(FlaskForm):
-    version = IntegerField(validators=[InputRequired()])
+    version = IntegerField(widget=VersionInput(), validators=[InputRequired(), NumberRange(0, ID_MAX)])
 
 
 class StatusForm(VersionedForm):
     target = SelectField(choices=[SelectChoice(s.value, s.label) for s in OrderStatus], validators=[InputRequired()])
     note = TextAreaField("Reason", validators=[Optional(), Length(max=500)])
-    carrier = StringField("Carrier", validators=[Optional(), Length(max=80)])
-    tracking_number = StringField("Tracking number", validators=[Optional(), Length(max=80)])
-    tracking_url = StringField("Tracking link", validators=[Optional(), URL(require_tld=False), Length(max=300)])
+    carrier = StringField("Carrier", render_kw={"maxlength": FULFILMENT_FIELD_MAX["carrier"]})
+    tracking_number = StringField("Tracking number", render_kw={"maxlength": FULFILMENT_FIELD_MAX["tracking_number"]})
+    tracking_url = StringField("Tracking link", render_kw={"maxlength": FULFILMENT_FIELD_MAX["tracking_url"]})
+    # Cancelling a paid order: refund the money now, or keep it for now. Empty when nothing was paid.
+    refund = StringField("Money paid", validators=[Optional(), AnyOf(("refund", "keep"))])
+
+    @property
+    def refund_paid(self) -> bool | None:
+        return {"refund": True, "keep": False}.get(self.refund.data or "")
 
 
 class FulfilmentForm(VersionedForm):
-    carrier = StringField("Carrier", validators=[Optional(), Length(max=80)])
-    tracking_number = StringField("Tracking number", validators=[Optional(), Length(max=80)])
-    tracking_url = StringField("Tracking link", validators=[Optional(), URL(require_tld=False), Length(max=300)])
+    carrier = StringField("Carrier", render_kw={"maxlength": FULFILMENT_FIELD_MAX["carrier"]})
+    tracking_number = StringField("Tracking number", render_kw={"maxlength": FULFILMENT_FIELD_MAX["tracking_number"]})
+    tracking_url = StringField("Tracking link", render_kw={"maxlength": FULFILMENT_FIELD_MAX["tracking_url"]})
     expected_delivery_date = DateField("Expected delivery", validators=[Optional()])
 
 
@@ -42,12 +65,16 @@ class PaymentForm(VersionedForm):
     method = SelectField(
         "Method", choices=[SelectChoice(k, v) for k, v in PAYMENT_RECORD_METHODS.items()], validators=[InputRequired()]
     )
-    amount = StringField("Amount", validators=[DataRequired(message="Enter the amount received."), Length(max=20)])
+    amount = StringField(
+        "Amount", validators=[DataRequired(message="Enter the amount received."), Length(max=MAX_AMOUNT_TEXT)]
+    )
     reference = StringField("Reference (UPI / bank ref)", validators=[Optional(), Length(max=120)])
 
 
 class RefundForm(VersionedForm):
-    amount = StringField("Amount", validators=[DataRequired(message="Enter the amount refunded."), Length(max=20)])
+    amount = StringField(
+        "Amount", validators=[DataRequired(message="Enter the amount refunded."), Length(max=MAX_AMOUNT_TEXT)]
+    )
     reason = StringField("Reason", validators=[DataRequired(message="Say why the money is refunded."), Length(max=120)])
 
 

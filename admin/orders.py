@@ -1,7 +1,7 @@
 """Admin: the order desk — list with tabs and filters, order detail, and every staff action on an order.
 
-Views parse the request, call checkout.orders.desk, and render. HTMX requests get only the part
-of the page they swap; the same URLs work as plain pages and form posts without JavaScript.
+Views parse the request, call checkout.orders.desk (which locks what it changes), and render. HTMX requests
+get only the part of the page they swap; the same URLs work as plain pages and form posts without JavaScript.
 """
 
 import json
@@ -11,17 +11,26 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin import admin_blueprint as bp
 from admin.access import can, requires
+from admin.blueprint import admin_blueprint as bp
 from admin.order_forms import AssignForm, BulkStatusForm, FulfilmentForm, NoteForm, PaymentForm, RefundForm, StatusForm
 from checkout.extensions import db
-from checkout.fragments import render_block, wants_fragment
 from checkout.models import StaffUser
-from checkout.money import to_minor
+from checkout.models.store import get_store_settings
+from checkout.money import InvalidAmount, format_amount_for_input, parse_amount
 from checkout.orders import desk, export, queries
-from checkout.orders.errors import InvalidFulfilment, OrderError, StaleOrder
+from checkout.orders.error_responses import http_status
+from checkout.orders.errors import InvalidFulfilment, OrderError, PaymentRejected
 from checkout.orders.lifecycle import OrderStatus, allowed_transitions
-from checkout.permissions import Permission
+from checkout.payments.display import staff_payment_request
+from checkout.payments.providers import REQUEST_ON_DEMAND
+from checkout.payments.requests import PaymentNotRequested, request_payment
+from checkout.receipts.pdf import receipt_download
+from checkout.receipts.receipt import receipt_payment
+from checkout.staff.permissions import Permission
+from checkout.web.fragments import render_page_or_block, wants_fragment
+from checkout.web.integer_input import parse_whole_number
+from checkout.whatsapp import consent
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -70,17 +79,15 @@ def orders():
         bulk_form=BulkStatusForm(),
         query_args={k: v for k, v in request.args.items() if k not in ("after", "status") and v},
     )
-    if wants_fragment() and request.headers.get("HX-Target") == "order-desk":
-        return render_block("admin/orders.html", "desk", **context)
-    return render_template("admin/orders.html", **context)
+    return render_page_or_block("admin/orders.html", "desk", **context)
 
 
 @bp.get("/orders/new")
 @requires(Permission.VIEW_ORDERS)
 def new_orders_notice():
     """Polled by the order list: tells staff (and the browser) when orders arrived since the page loaded."""
-    since = request.args.get("since", "0")
-    count = queries.count_orders_after(int(since)) if since.isdigit() else 0
+    since = parse_whole_number(request.args.get("since"))
+    count = queries.count_orders_after(since) if since is not None else 0
     response = render_template("admin/_new_orders.html", count=count)
     headers = {"HX-Trigger": json.dumps({"chatout:new-orders": count})} if count else {}
     return response, 200, headers
@@ -121,8 +128,8 @@ def bulk_status():
     return redirect(url_for("admin.orders", **request.args))
 
 
-def _load(reference: str, for_update: bool = False):
-    order = queries.get_order_by_reference(reference, for_update=for_update)
+def _load(reference: str):
+    order = queries.get_order_by_reference(reference)
     if order is None:
         abort(404)
     return order
@@ -141,34 +148,43 @@ def _detail_context(order, **forms):
         fulfilment_form=fulfilment,
         assign_form=assign,
         note_form=forms.pop("note_form", None) or NoteForm(formdata=None),
-        payment_form=forms.pop("payment_form", None) or PaymentForm(formdata=None, amount=None),
+        payment_form=forms.pop("payment_form", None) or PaymentForm(formdata=None, amount=_balance_due(order)),
         refund_form=forms.pop("refund_form", None) or RefundForm(formdata=None),
         error=forms.pop("error", None),
+        error_code=forms.pop("error_code", None),
         success=forms.pop("success", None),
+        consents=consent.consent_history(order.customer_phone),
+        payment_request=staff_payment_request(order),
         OrderStatus=OrderStatus,
     )
 
 
+def _balance_due(order) -> str:
+    """The payment form starts at what is still owed, written as staff write amounts in this shop."""
+    return format_amount_for_input(order.balance_minor, order.currency, get_store_settings().locale)
+
+
+def _typed_amount(text: str, currency: str) -> int:
+    return parse_amount(text, currency, get_store_settings().locale)
+
+
 def _render_detail(order, status: int = 200, **forms):
-    context = _detail_context(order, **forms)
-    if wants_fragment():
-        return render_block("admin/order_detail.html", "panel", **context), status
-    return render_template("admin/order_detail.html", **context), status
+    return render_page_or_block("admin/order_detail.html", "panel", **_detail_context(order, **forms)), status
 
 
 def _after_change(order, message: str):
     if wants_fragment():
-        db.session.refresh(order)
         return _render_detail(order, success=message)
     flash(message, "success")
     return redirect(url_for("admin.order_detail", reference=order.reference), 303)
 
 
-def _failed(reference: str, error: Exception, **forms):
-    """Render the order as it is now, with the error; 409 when someone else changed it."""
-    order = _load(reference)
-    status = 409 if isinstance(error, StaleOrder) else 422
-    return _render_detail(order, status, error=str(error), **forms)
+def _failed(order, error: OrderError, **forms):
+    """Render the order as it is now, with the error; the status comes from the error's code (409 when stale).
+
+    When the domain refused a change, its rollback expired the order, so what renders is read afresh.
+    """
+    return _render_detail(order, http_status(error), error=str(error), error_code=error.code, **forms)
 
 
 @bp.get("/orders/<reference>")
@@ -177,13 +193,25 @@ def order_detail(reference: str):
     return _render_detail(_load(reference))
 
 
+@bp.get("/orders/<reference>/receipts/<int:payment_id>.pdf")
+@requires(Permission.VIEW_ORDERS)
+def order_receipt(reference: str, payment_id: int):
+    """The receipt the customer was sent for one payment, for staff to print or forward."""
+    order = _load(reference)
+    payment = receipt_payment(order, payment_id) or abort(404)
+    body, headers = receipt_download(order, payment, get_store_settings())
+    return body, 200, headers
+
+
 @bp.post("/orders/<reference>/status")
 @requires(Permission.CHANGE_ORDER_STATUS)
 def order_status(reference: str):
+    order = _load(reference)
     form = StatusForm()
     if not form.validate():
-        return _failed(reference, InvalidFulfilment("status", _first_error(form)))
-    order = _load(reference, for_update=True)
+        return _failed(order, InvalidFulfilment("status", _first_error(form)))
+    if form.refund_paid and not can(Permission.REFUND_PAYMENTS):
+        return _failed(order, PaymentRejected("Only staff who may refund can refund a cancelled order's money."))
     shipping = None
     if form.carrier.data or form.tracking_number.data or form.tracking_url.data:
         shipping = desk.FulfilmentDetails(
@@ -200,19 +228,20 @@ def order_status(reference: str):
             expected_version=form.version.data,
             note=form.note.data or "",
             fulfilment=shipping,
+            refund_paid=form.refund_paid,
         )
     except OrderError as error:
-        return _failed(reference, error)
+        return _failed(order, error)
     return _after_change(order, f"Order {order.reference} is now {OrderStatus(order.status).label.lower()}.")
 
 
 @bp.post("/orders/<reference>/fulfilment")
 @requires(Permission.EDIT_FULFILMENT)
 def order_fulfilment(reference: str):
+    order = _load(reference)
     form = FulfilmentForm()
     if not form.validate():
-        return _failed(reference, InvalidFulfilment("fulfilment", _first_error(form)), fulfilment_form=form)
-    order = _load(reference, for_update=True)
+        return _failed(order, InvalidFulfilment("fulfilment", _first_error(form)), fulfilment_form=form)
     details = desk.FulfilmentDetails(
         carrier=(form.carrier.data or "").strip(),
         tracking_number=(form.tracking_number.data or "").strip(),
@@ -222,49 +251,61 @@ def order_fulfilment(reference: str):
     try:
         desk.update_fulfilment(order, details, staff=current_user, expected_version=form.version.data)
     except OrderError as error:
-        return _failed(reference, error, fulfilment_form=form)
+        return _failed(order, error, fulfilment_form=form)
     return _after_change(order, "Fulfilment details saved.")
 
 
 @bp.post("/orders/<reference>/assign")
 @requires(Permission.ASSIGN_ORDERS)
 def order_assign(reference: str):
+    order = _load(reference)
     form = AssignForm()
     form.assignee.choices = [("", "Nobody")] + [(str(s.id), s.name) for s in _staff_choices()]
     if not form.validate():
-        return _failed(reference, InvalidFulfilment("assignee", "Choose someone from the list."))
-    order = _load(reference, for_update=True)
+        return _failed(order, InvalidFulfilment("assignee", "Choose someone from the list."))
     assignee = db.session.get(StaffUser, int(form.assignee.data)) if form.assignee.data else None
     try:
         desk.assign_order(order, assignee, staff=current_user, expected_version=form.version.data)
     except OrderError as error:
-        return _failed(reference, error)
+        return _failed(order, error)
     return _after_change(order, f"Assigned to {assignee.name}." if assignee else "Unassigned.")
 
 
 @bp.post("/orders/<reference>/notes")
 @requires(Permission.ADD_NOTES)
 def order_note(reference: str):
+    order = _load(reference)
     form = NoteForm()
     if not form.validate():
-        return _failed(reference, InvalidFulfilment("note", _first_error(form)), note_form=form)
-    order = _load(reference)
+        return _failed(order, InvalidFulfilment("note", _first_error(form)), note_form=form)
     try:
         desk.add_note(order, form.note.data, staff=current_user)
     except OrderError as error:
-        return _failed(reference, error, note_form=form)
+        return _failed(order, error, note_form=form)
     return _after_change(order, "Note added.")
+
+
+@bp.post("/orders/<reference>/consent/withdraw")
+@requires(Permission.ADD_NOTES)
+def order_consent_withdraw(reference: str):
+    """The customer asked staff (by phone, in the shop) to stop reminders: their consent ends now."""
+    order = _load(reference)
+    withdrawn = consent.withdraw_by_staff(order.customer_phone, staff_name=current_user.name)
+    message = (
+        "Consent withdrawn: no more reminders to this number." if withdrawn else "There was no consent to withdraw."
+    )
+    return _after_change(order, message)
 
 
 @bp.post("/orders/<reference>/payments")
 @requires(Permission.RECORD_PAYMENTS)
 def order_payment(reference: str):
     form = PaymentForm()
-    order = _load(reference, for_update=True)
+    order = _load(reference)
     if not form.validate():
-        return _failed(reference, InvalidFulfilment("payment", _first_error(form)), payment_form=form)
+        return _failed(order, InvalidFulfilment("payment", _first_error(form)), payment_form=form)
     try:
-        amount = to_minor(form.amount.data.strip(), order.currency)
+        amount = _typed_amount(form.amount.data, order.currency)
         desk.record_payment(
             order,
             method=form.method.data,
@@ -273,37 +314,43 @@ def order_payment(reference: str):
             staff=current_user,
             expected_version=form.version.data,
         )
-    except ValueError:
-        return _failed(
-            reference,
-            InvalidFulfilment("amount", "Enter the amount as a number, e.g. 450 or 450.50."),
-            payment_form=form,
-        )
+    except InvalidAmount as error:
+        return _failed(order, InvalidFulfilment("amount", error.message), payment_form=form)
     except OrderError as error:
-        return _failed(reference, error, payment_form=form)
+        return _failed(order, error, payment_form=form)
     return _after_change(order, "Payment recorded.")
+
+
+@bp.post("/orders/<reference>/payment-request")
+@requires(Permission.RECORD_PAYMENTS)
+def order_payment_request(reference: str):
+    """Ask the customer to pay the balance now, through the shop's provider, in WhatsApp and on the status page."""
+    order = _load(reference)
+    try:
+        payment_request = request_payment(order, REQUEST_ON_DEMAND)
+    except PaymentNotRequested as refusal:
+        return _render_detail(order, 422, error=str(refusal))
+    if payment_request.status == "failed":
+        return _render_detail(order, 502, error=f"The payment provider failed: {payment_request.last_error}")
+    return _after_change(order, "Payment requested: the customer has the link in WhatsApp and on the order page.")
 
 
 @bp.post("/orders/<reference>/refunds")
 @requires(Permission.REFUND_PAYMENTS)
 def order_refund(reference: str):
     form = RefundForm()
-    order = _load(reference, for_update=True)
+    order = _load(reference)
     if not form.validate():
-        return _failed(reference, InvalidFulfilment("refund", _first_error(form)), refund_form=form)
+        return _failed(order, InvalidFulfilment("refund", _first_error(form)), refund_form=form)
     try:
-        amount = to_minor(form.amount.data.strip(), order.currency)
+        amount = _typed_amount(form.amount.data, order.currency)
         desk.refund_payment(
             order, amount_minor=amount, reason=form.reason.data, staff=current_user, expected_version=form.version.data
         )
-    except ValueError:
-        return _failed(
-            reference,
-            InvalidFulfilment("amount", "Enter the amount as a number, e.g. 450 or 450.50."),
-            refund_form=form,
-        )
+    except InvalidAmount as error:
+        return _failed(order, InvalidFulfilment("amount", error.message), refund_form=form)
     except OrderError as error:
-        return _failed(reference, error, refund_form=form)
+        return _failed(order, error, refund_form=form)
     return _after_change(order, "Refund recorded.")
 
 

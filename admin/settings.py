@@ -1,4 +1,11 @@
-"""Admin: the shop's settings and the message texts, with a preview of each message (owner only)."""
+"""Admin: the shop's settings and the message texts, with a preview of each message (owner only).
+
+The settings page is a set of sections, each its own form with its own Save: a post names its `section`,
+only that section's fields are read and checked, and every other setting keeps its stored value. The message
+texts are one more section, on their own page. A new setting is a form field plus its name in SECTIONS.
+"""
+
+from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -6,35 +13,55 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from admin import admin_blueprint as bp
 from admin.access import requires
+from admin.blueprint import admin_blueprint as bp
 from checkout.models.store import PAYMENT_METHOD_LABELS, get_store_settings
-from checkout.permissions import Permission
-from checkout.store_settings import (
-    MESSAGE_KEYS,
-    MESSAGE_LABELS,
-    MESSAGE_PLACEHOLDERS,
-    MESSAGE_TEXT_MAX,
+from checkout.shop.settings import (
+    MAX_PENDING_UNITS_PER_PHONE,
     RESERVATION_HOURS,
-    InvalidMessageText,
     InvalidSettings,
     SettingsChange,
     check_settings_change,
     editable_values,
-    preview_message_text,
     update_store_settings,
 )
-from checkout.urls import external_url
+from checkout.staff.permissions import Permission
+from checkout.web.urls import external_url
+from checkout.whatsapp.wording import (
+    MESSAGE_KEYS,
+    MESSAGE_LABELS,
+    MESSAGE_PLACEHOLDERS,
+    MESSAGE_TEXT_MAX,
+    InvalidMessageText,
+    preview_message_text,
+)
 
 TEMPLATE = "admin/settings/edit.html"
+MESSAGES_TEMPLATE = "admin/settings/messages.html"
 
 
 class SettingsForm(FlaskForm):
-    """Parsing only: the rules live in checkout/store_settings.py."""
+    """Parsing only: the rules live in checkout/shop/settings.py."""
 
     name = StringField("Shop name")
     tagline = StringField("Tagline (optional)")
-    logo_url = URLField("Logo address (optional)", description="A full https:// address of an image.")
+    logo_url = StringField(
+        "Logo address (optional)", description="A full https:// address of an image, or a path on this site."
+    )
+    address = TextAreaField("Shop address (optional)", description="Shown at the foot of every shop page.")
+    returns_policy = TextAreaField(
+        "Returns policy (optional)", description="What shoppers may return and how; shown at the foot of every page."
+    )
+    delivery_policy = TextAreaField(
+        "Delivery policy (optional)",
+        description="Where you deliver and how long it takes; shown at the foot of every page.",
+    )
+    receipt_tax_number = StringField(
+        "Tax number on receipts (optional)", description="Your GSTIN, VAT or tax PIN, printed on every receipt."
+    )
+    receipt_footer = TextAreaField(
+        "Receipt footer (optional)", description="A closing line on every receipt, e.g. thanks or how to return."
+    )
     whatsapp_number = StringField(
         "WhatsApp number",
         description="The number shoppers message. Type it any way; it's stored with the country code.",
@@ -47,6 +74,10 @@ class SettingsForm(FlaskForm):
         "Currency", description="Three letters, e.g. INR. Changing it does not convert the prices in the catalog."
     )
     locale = StringField("Locale", description="How amounts are written, e.g. en_IN or sw_KE.")
+    time_zone = StringField(
+        "Time zone",
+        description="Every time staff and customers see is in this zone, e.g. Asia/Kolkata. Empty: your country's.",
+    )
     delivery_fee = StringField("Delivery fee", description="In the shop's currency, e.g. 50 or 49.50.")
     free_delivery_threshold = StringField(
         "Free delivery from (optional)", description="Orders of at least this subtotal deliver free. Empty: never free."
@@ -63,11 +94,46 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired(message="Enter a number.")],
         description="Variants with this many or fewer in stock are flagged.",
     )
+    max_pending_units_per_phone = IntegerField(
+        "Most items one number may hold unconfirmed",
+        validators=[InputRequired(message="Enter a number.")],
+        description=(
+            "Orders waiting for confirmation hold their items; one WhatsApp number may hold at most this many "
+            f"at a time ({MAX_PENDING_UNITS_PER_PHONE[0]} to {MAX_PENDING_UNITS_PER_PHONE[1]})."
+        ),
+    )
     reminder_hours = IntegerField(
-        "Reminder after (hours)",
-        description="One WhatsApp reminder when a customer hasn't confirmed an order after this long.",
+        "Order reminder after (hours)",
+        description=(
+            "One WhatsApp reminder when a customer who agreed to reminders hasn't sent their order from WhatsApp "
+            "after this long (1 to 72)."
+        ),
         validators=[Optional()],
     )
+    consent_wording = StringField(
+        "Checkbox at checkout",
+        description="What shoppers tick to get updates and reminders; kept with each consent. Empty: the standard.",
+    )
+    consent_ticked_by_default = BooleanField(
+        "Tick the checkbox for shoppers (only where the law allows consent given by default)"
+    )
+    cart_recovery_hours = IntegerField(
+        "Cart reminder after (hours)",
+        description=(
+            "One WhatsApp message about a cart left at checkout by a shopper who agreed to reminders (1 to 72). "
+            "At most one reminder a day per customer."
+        ),
+        validators=[Optional()],
+    )
+    cart_expiry_days = IntegerField(
+        "Keep unfinished carts for (days)",
+        description="A cart nobody has touched for this long is deleted (1 to 365); orders keep their own copy.",
+        validators=[Optional()],
+    )
+    quiet_hours_start = StringField(
+        "Quiet from (optional)", description="No reminders from this time of day, e.g. 21:00, in the shop's time zone."
+    )
+    quiet_hours_end = StringField("Quiet until (optional)", description="…until this time, e.g. 08:00.")
     staff_alert_numbers = TextAreaField(
         "Staff WhatsApp numbers for new-order alerts (optional)", description="One number per line, at most 5."
     )
@@ -86,6 +152,67 @@ for _key in MESSAGE_KEYS:
     setattr(SettingsForm, f"message_{_key}", TextAreaField(MESSAGE_LABELS[_key]))
 
 
+@dataclass(frozen=True)
+class Section:
+    title: str
+    fields: tuple[str, ...]  # SettingsForm field names, in the order they are shown
+
+
+SECTIONS = {
+    "shop": Section(
+        "Shop",
+        (
+            "name",
+            "tagline",
+            "logo_url",
+            "address",
+            "returns_policy",
+            "delivery_policy",
+            "receipt_tax_number",
+            "receipt_footer",
+        ),
+    ),
+    "whatsapp": Section(
+        "WhatsApp, country and currency", ("whatsapp_number", "default_region", "currency", "locale", "time_zone")
+    ),
+    "delivery": Section(
+        "Delivery and pickup",
+        (
+            "delivery_fee",
+            "free_delivery_threshold",
+            "pickup_enabled",
+            "pickup_address",
+            "reservation_hours",
+            "max_pending_units_per_phone",
+        ),
+    ),
+    "payments": Section(
+        "Payments and stock",
+        (
+            "payment_methods",
+            "low_stock_threshold",
+            "staff_alert_numbers",
+            "webhook_url",
+            "webhook_secret",
+        ),
+    ),
+    "reminders": Section(
+        "Reminders and consent",
+        (
+            "consent_wording",
+            "consent_ticked_by_default",
+            "reminder_hours",
+            "cart_recovery_hours",
+            "cart_expiry_days",
+            "quiet_hours_start",
+            "quiet_hours_end",
+        ),
+    ),
+    "messages": Section("Messages", tuple(f"message_{key}" for key in MESSAGE_KEYS)),  # on their own page
+}
+PAGE_SECTIONS = tuple(key for key in SECTIONS if key != "messages")
+
+
 def _form_data(values: dict) -> dict:
     texts = values.pop("message_texts")
     return {**values, **{f"message_{key}": text for key, text in texts.items()}}
@@ -96,19 +223,32 @@ def _change_from(form: SettingsForm) -> SettingsChange:
         name=form.name.data or "",
         tagline=form.tagline.data or "",
         logo_url=form.logo_url.data or "",
+        address=form.address.data or "",
+        returns_policy=form.returns_policy.data or "",
+        delivery_policy=form.delivery_policy.data or "",
+        receipt_tax_number=form.receipt_tax_number.data or "",
+        receipt_footer=form.receipt_footer.data or "",
         whatsapp_number=form.whatsapp_number.data or "",
         currency=form.currency.data or "",
         locale=form.locale.data or "",
         default_region=form.default_region.data or "",
+        time_zone=form.time_zone.data or "",
         delivery_fee=form.delivery_fee.data or "",
         free_delivery_threshold=form.free_delivery_threshold.data or "",
         pickup_enabled=bool(form.pickup_enabled.data),
         pickup_address=form.pickup_address.data or "",
         reservation_hours=form.reservation_hours.data,
         low_stock_threshold=form.low_stock_threshold.data,
+        max_pending_units_per_phone=form.max_pending_units_per_phone.data,
         payment_methods=tuple(form.payment_methods.data or ()),
         message_texts={key: form[f"message_{key}"].data or "" for key in MESSAGE_KEYS},
         reminder_hours=form.reminder_hours.data,
+        consent_wording=form.consent_wording.data or "",
+        consent_ticked_by_default=bool(form.consent_ticked_by_default.data),
+        cart_recovery_hours=form.cart_recovery_hours.data,
+        cart_expiry_days=form.cart_expiry_days.data,
+        quiet_hours_start=form.quiet_hours_start.data or "",
+        quiet_hours_end=form.quiet_hours_end.data or "",
         staff_alert_numbers=form.staff_alert_numbers.data or "",
         webhook_url=form.webhook_url.data or "",
         webhook_secret=form.webhook_secret.data or "",
@@ -133,10 +273,19 @@ def _preview(key: str, text: str) -> dict:
         return {"error": error.message}
 
 
-def _render(form: SettingsForm, status: int = 200, previewing: bool = False):
-    previews = {key: _preview(key, form[f"message_{key}"].data or "") for key in MESSAGE_KEYS}
+def _render(form: SettingsForm, status: int = 200, failed: str = ""):
     return render_template(
         TEMPLATE,
+        form=form,
+        sections={key: SECTIONS[key] for key in PAGE_SECTIONS},
+        failed=failed,
+    ), status
+
+
+def _render_messages(form: SettingsForm, status: int = 200, previewing: bool = False):
+    previews = {key: _preview(key, form[f"message_{key}"].data or "") for key in MESSAGE_KEYS}
+    return render_template(
+        MESSAGES_TEMPLATE,
         form=form,
         message_keys=MESSAGE_KEYS,
         placeholders=MESSAGE_PLACEHOLDERS,
@@ -146,26 +295,79 @@ def _render(form: SettingsForm, status: int = 200, previewing: bool = False):
     ), status
 
 
-@bp.route("/settings", methods=["GET", "POST"])
-@requires(Permission.EDIT_SETTINGS)
-def settings():
-    if request.method == "GET":
-        return _render(SettingsForm(data=_form_data(editable_values(get_store_settings()))))
+def _render_section_page(form: SettingsForm, status: int):
+    return _render(form, status, failed=request.form["section"])
 
-    form = SettingsForm()
-    form_ok = form.validate()
-    if "preview" in request.form:  # the no-JavaScript preview: show every message as typed, save nothing
-        return _render(form, previewing=True)
+
+def _render_page_with_the_errors(form: SettingsForm, status: int):
+    """Every field was posted at once: show the page where the notes are (message texts have their own)."""
+    if any(name.startswith("message_") for name in form.errors):
+        return _render_messages(form, status)
+    return _render(form, status, failed="all")
+
+
+def _stored_form() -> SettingsForm:
+    return SettingsForm(formdata=None, data=_form_data(editable_values(get_store_settings())))
+
+
+def _posted_form(field_names) -> tuple[SettingsForm, bool]:
+    """The stored settings with the posted fields of one section read over them, and whether those parse.
+
+    Only the section's fields are read and validated; the rest stay as stored. (The CSRF token is checked
+    for every POST by CSRFProtect.)
+    """
+    form = _stored_form()
+    valid = True
+    for name in field_names:
+        form[name].process(request.form)
+        valid = form[name].validate(form) and valid
+    return form, valid
+
+
+def _save(section: str, field_names, rerender):
+    """Check and save the posted section; redirect on success, the page with every note on a refusal."""
+    form, form_ok = _posted_form(field_names)
+    if "preview" in request.form and section == "messages":  # no-JavaScript preview: show, save nothing
+        return _render_messages(form, previewing=True)
     change = _change_from(form)
     try:
         if form_ok:
             update_store_settings(change)
-            flash("Settings saved.", "success")
-            return redirect(url_for("admin.settings"), 303)
+            flash(f"{SECTIONS[section].title if section else 'Settings'} saved.", "success")
+            endpoint = "admin.settings_messages" if section == "messages" else "admin.settings"
+            return redirect(url_for(endpoint, _anchor=f"section-{section}" if section in PAGE_SECTIONS else None), 303)
         check_settings_change(change)  # the parsing failed somewhere: list the other problems too
     except InvalidSettings as refused:
         _show_errors(form, refused)
-    return _render(form, status=422)
+    return rerender(form, 422)
+
+
+def _all_field_names() -> list[str]:
+    return [name for section in SECTIONS.values() for name in section.fields]
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(Permission.EDIT_SETTINGS)
+def settings():
+    """The settings sections. A POST saves the section it names; one without a section saves every field."""
+    if request.method == "GET":
+        return _render(_stored_form())
+    section = request.form.get("section", "")
+    if section and section not in PAGE_SECTIONS:
+        abort(400)
+    names = SECTIONS[section].fields if section else _all_field_names()
+    if not section and "preview" in request.form:
+        return _render_messages(_posted_form(names)[0], previewing=True)
+    return _save(section, names, _render_section_page if section else _render_page_with_the_errors)
+
+
+@bp.route("/settings/messages", methods=["GET", "POST"])
+@requires(Permission.EDIT_SETTINGS)
+def settings_messages():
+    """The message texts, on their own page, with their own Save."""
+    if request.method == "GET":
+        return _render_messages(_stored_form())
+    return _save("messages", SECTIONS["messages"].fields, _render_messages)
 
 
 @bp.post("/settings/messages/<key>/preview")

@@ -7,11 +7,11 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired
 
-from admin import admin_blueprint as bp
 from admin.access import can, requires
+from admin.auth import stay_signed_in
+from admin.blueprint import admin_blueprint as bp
 from checkout.extensions import limiter
-from checkout.permissions import ROLE_LABELS, Permission
-from checkout.staff_accounts import (
+from checkout.staff.accounts import (
     PASSWORD_MIN,
     InvalidStaffDetails,
     StaffAccountError,
@@ -23,12 +23,13 @@ from checkout.staff_accounts import (
     list_staff,
     reactivate_staff_member,
 )
+from checkout.staff.permissions import ROLE_LABELS, Permission
 
 ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
 class NewStaffForm(FlaskForm):
-    """Parsing only: the rules live in checkout/staff_accounts.py."""
+    """Parsing only: the rules live in checkout/staff/accounts.py."""
 
     name = StringField("Name", validators=[DataRequired(message="Give the person's name.")])
     email = EmailField("Email", validators=[DataRequired(message="Give an email address.")])
@@ -112,6 +113,7 @@ def staff_change_role(user_id: int):
         change_role(member, form.role.data)
     except StaffAccountError as refused:
         return _list_page(refused.message, 409)
+    stay_signed_in(member)  # the change ended the member's sessions; an owner changing their own keeps this one
     flash(f"{member.name} is now {ROLE_LABELS[member.role].lower()}.", "success")
     return _after_change()
 
@@ -152,6 +154,7 @@ def account():
         except InvalidStaffDetails as refused:
             form[refused.field].errors.append(refused.message)
         else:
+            stay_signed_in(current_user._get_current_object())  # every other session of the account has ended
             flash("Your password has been changed.", "success")
             return redirect(url_for("admin.account"), 303)
     status = 422 if form.errors else 200

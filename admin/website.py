@@ -1,21 +1,18 @@
 """Admin: the website plugin (owner only) — Store API keys, the sites and numbers the widget may use,
 its working hours, and the embed snippet with a live preview."""
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from admin import admin_blueprint as bp
 from admin.access import requires
-from checkout import catalog
+from admin.blueprint import admin_blueprint as bp
 from checkout.api import keys
-from checkout.fragments import wants_fragment
+from checkout.catalog.queries import list_active_products
 from checkout.models.store import get_store_settings
-from checkout.permissions import Permission
-from checkout.urls import external_url
-from checkout.website_plugin import (
+from checkout.shop.website_plugin import (
     DAY_NAMES,
     GREETING_MAX,
     KEY_KINDS,
@@ -26,21 +23,24 @@ from checkout.website_plugin import (
     InvalidWebsiteSettings,
     WebsiteSettingsChange,
     add_to_cart_example,
+    admin_preview_key,
     check_website_change,
     editable_values,
     embed_snippet,
     find_api_key,
+    find_widget_key,
     issue_api_key,
     revoke_api_key,
     update_website_settings,
 )
-from checkout.working_hours import DAYS
-
-PREVIEW_KEY = "website_preview_key"  # session: the widget key the preview uses when none is given
+from checkout.shop.working_hours import DAYS
+from checkout.staff.permissions import Permission
+from checkout.web.fragments import wants_fragment
+from checkout.web.urls import external_url
 
 
 class WebsiteSettingsForm(FlaskForm):
-    """Parsing only: the rules live in checkout/website_plugin.py."""
+    """Parsing only: the rules live in checkout/shop/website_plugin.py."""
 
     allowed_origins = TextAreaField(
         "Sites allowed to use the widget",
@@ -54,7 +54,7 @@ class WebsiteSettingsForm(FlaskForm):
     widget_rotation = RadioField(
         "With several numbers",
         choices=[SelectChoice(value, label) for value, label in ROTATIONS.items()],
-        validate_choice=False,  # checked (with a clearer message) in checkout/website_plugin.py
+        validate_choice=False,  # checked (with a clearer message) in checkout/shop/website_plugin.py
     )
     widget_greeting = TextAreaField(
         "Greeting bubble (optional)", description=f"A short line shown beside the chat button. At most {GREETING_MAX}."
@@ -70,7 +70,9 @@ for _day in DAYS:
 
 
 class NewKeyForm(FlaskForm):
-    name = StringField("Key name", description="Where it is used, e.g. “Main website” or “Shop backend”.")
+    name = StringField(
+        "Key name", description="Where it is used, e.g. “Main website” or “Shop backend”.", default="Main website"
+    )
     kind = RadioField(
         "Kind of key", choices=[SelectChoice(value, label) for value, label in KEY_KINDS.items()], default="widget"
     )
@@ -128,7 +130,14 @@ def _snippet_context(widget_key: str | None = None) -> dict:
     preview_args = {"mode": mode, "message": message or None, "key": widget_key}
     return {
         "snippet_form": SnippetForm(formdata=request.args if request.args else None, data={"mode": mode}),
-        "snippet": embed_snippet(external_url("static", filename="widget/chatout.js"), widget_key, mode, message),
+        "snippet": embed_snippet(
+            external_url("static", filename="widget/chatout.js"),
+            widget_key,
+            mode,
+            message,
+            # The chat button keeps working from this number when the shop's server can't be reached.
+            phone=get_store_settings().whatsapp_digits,
+        ),
         "add_example": add_to_cart_example(),
         "snippet_mode": mode,
         "preview_url": url_for("admin.website_preview", **{k: v for k, v in preview_args.items() if v}),
@@ -153,8 +162,9 @@ def _render(form: WebsiteSettingsForm, status: int = 200, key_form: NewKeyForm |
 @requires(Permission.EDIT_SETTINGS)
 def website():
     if request.method == "GET":
-        if wants_fragment():
-            return render_template("admin/website/_snippet.html", **_snippet_context())
+        if wants_fragment():  # the snippet's options changed; a key made a page ago travels with them
+            widget_key = find_widget_key(request.args.get("key"))
+            return render_template("admin/website/_snippet.html", **_snippet_context(widget_key))
         return _render(WebsiteSettingsForm(data=editable_values(get_store_settings())))
 
     form = WebsiteSettingsForm()
@@ -205,20 +215,11 @@ def website_key_revoke(key_id: int):
 
 
 def _preview_key() -> str:
-    """A widget key for previews: the one given, else one made for this session and kept in it.
-
-    A widget key is public by design (every page of the shop's site shows it), so keeping it in the
-    signed session cookie reveals nothing; it only works from the allowed sites anyway.
-    """
+    """A widget key for previews: the one given, else the shop's own preview key."""
     given = request.args.get("key", "")
     if given.startswith(keys.PREFIXES["widget"]):
         return given
-    remembered = session.get(PREVIEW_KEY)
-    if remembered and keys.find_active_key(remembered):
-        return remembered
-    _, plaintext = issue_api_key("Admin preview", "widget", current_user.email)
-    session[PREVIEW_KEY] = plaintext
-    return plaintext
+    return admin_preview_key(current_user.email)
 
 
 @bp.get("/website/preview")
@@ -226,7 +227,7 @@ def _preview_key() -> str:
 def website_preview():
     """A small page that loads the real widget script, shown in the admin page's iframe."""
     mode, message = _snippet_options()
-    products = catalog.list_active_products()[:3]
+    products = list_active_products()[:3]
     return render_template(
         "admin/website/preview.html",
         script_url=url_for("static", filename="widget/chatout.js"),

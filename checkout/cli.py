@@ -7,9 +7,13 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from checkout import jobs, outbox
+from checkout.demo.store import seed_demo_store
 from checkout.extensions import db
 from checkout.models import Product, StaffUser
 from checkout.models.staff import ROLES
+from checkout.notifications import run_scheduled_work
+from checkout.staff.accounts import StaffAccountError, create_staff_member
 
 
 def register(app: Flask) -> None:
@@ -23,8 +27,6 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when the catalog already has products.")
     def seed_demo(if_empty: bool):
         """Fill the store with a demo catalog and settings."""
-        from checkout.demo import seed_demo_store
-
         if if_empty and db.session.scalar(select(func.count(Product.id))):
             click.echo("Catalog already has products; demo store not seeded.")
             return
@@ -38,8 +40,6 @@ def register(app: Flask) -> None:
     @click.password_option(prompt="Password", help="Leave out to be asked.")
     def create_user(email: str, name: str, role: str, password: str):
         """Create a staff account (the same rules as the admin panel's staff page)."""
-        from checkout.staff_accounts import StaffAccountError, create_staff_member
-
         try:
             user, _ = create_staff_member(email=email, name=name or email.split("@")[0], role=role, password=password)
         except StaffAccountError as error:
@@ -50,9 +50,7 @@ def register(app: Flask) -> None:
     @click.option("--workers", "-w", default=4, show_default=True, help="Threads taking jobs in this process.")
     def worker(workers: int):
         """Run a queue worker: sends WhatsApp messages and shop webhooks, processes webhooks, runs the sweeps."""
-        from checkout import jobs
-
-        jobs.worker_app_for_tests(app)  # jobs run in this app, configured like the web server
+        jobs.run_jobs_in(app)  # jobs run in this app, made by create_app like the web server's
         consumer = jobs.huey.create_consumer(
             workers=workers,
             worker_type="thread",
@@ -62,20 +60,22 @@ def register(app: Flask) -> None:
             scheduler_interval=1,
             periodic=True,
         )
-        click.echo(f"Chatout worker: {workers} threads on the {jobs.queue_backend()} queue. Ctrl+C stops it.")
+        click.echo(f"Chatout worker: {workers} threads on the {app.config['CHATOUT_QUEUE']} queue. Ctrl+C stops it.")
         consumer.run()
 
     @app.cli.command("deliver-due")
     def deliver_due():
         """Deliver every outbox item that is due now, in this process (no worker needed)."""
-        from checkout import outbox
-        from checkout.notifications import run_scheduled_work
-
         run_scheduled_work()
         click.echo(f"Outbox: {outbox.run_due() or 'nothing due'}")
 
     @app.cli.command("ensure-owner")
-    def ensure_owner():
+    @click.option(
+        "--base-url",
+        default=None,
+        help="Where the admin is served (`make run` passes its HOST and PORT); default PUBLIC_BASE_URL, else :5000.",
+    )
+    def ensure_owner(base_url: str | None):
         """Create the first owner account with a random password if no staff account exists; print it once."""
         if db.session.scalar(select(func.count(StaffUser.id))):
             return
@@ -86,7 +86,8 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo("=" * 60)
         click.echo("Admin login (shown once, change it after signing in):")
-        click.echo("  http://127.0.0.1:5000/admin/login")
+        base_url = (base_url or app.config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
+        click.echo(f"  {base_url}/admin/login")
         click.echo(f"  email:    {user.email}")
         click.echo(f"  password: {password}")
         click.echo("=" * 60)

@@ -1,10 +1,17 @@
-"""Database plumbing shared by every model: UTC timestamps, SQLite transaction behaviour, locking."""
+"""Database plumbing shared by every model: UTC timestamps, SQLite transaction behaviour, locking, and the one
+way a use case commits its work or rolls all of it back."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Float, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+from checkout.extensions import db
 
 # Trigram search indexes that only PostgreSQL has, made by migration 0005 rather than by the models.
 POSTGRES_ONLY_INDEXES = frozenset(
@@ -13,6 +20,9 @@ POSTGRES_ONLY_INDEXES = frozenset(
         "ix_orders_customer_name_trgm",
         "ix_orders_open_customer_phone_trgm",
         "ix_orders_open_customer_name_trgm",
+        "ix_messages_body_text_trgm",
+        "ix_conversations_name_trgm",
+        "ix_conversations_phone_trgm",
     }
 )
 
@@ -20,6 +30,30 @@ POSTGRES_ONLY_INDEXES = frozenset(
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object: leave the PostgreSQL-only indexes to their migration."""
     return not (type_ == "index" and name in POSTGRES_ONLY_INDEXES)
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit what the block wrote; if it raises, roll all of it back (locks included) and let the error through.
+
+    A use case runs its checks and writes inside one `with transaction():`, so a refusal never leaves half
+    a change in the session. Callers that turn a database error into a domain one catch it outside the block.
+
+    Called inside a savepoint (a webhook's message being handled: `begin_nested`), the use case joins the
+    caller's unit of work instead: its writes go in a savepoint of their own, rolled back alone if it raises,
+    and committed with everything else by whoever owns the outer transaction. Placing an order from the chat
+    is the same function as on the website, and a worker's half-handled webhook is never committed.
+    """
+    if db.session().in_nested_transaction():
+        with db.session.begin_nested():
+            yield
+        return
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def utcnow() -> datetime:
@@ -46,6 +80,29 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class seconds_between(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """SQL for the seconds from `earlier` to `later` (two UTCDateTime columns): seconds_between(later, earlier).
+
+    PostgreSQL subtracts timestamps; SQLite stores them as text, which julianday() reads (to the millisecond).
+    """
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between_postgresql(element, compiler, **kw):
+    later, earlier = (compiler.process(argument, **kw) for argument in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(argument, **kw) for argument in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
 def configure_sqlite(engine: Engine) -> None:

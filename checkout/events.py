@@ -3,6 +3,8 @@
 The order domain announces what happened ("order.created", "order.status_changed",
 "payment.recorded") without knowing who listens; notifications subscribe and write their outbox
 rows in the same transaction, so a message exists exactly when the change it reports does.
+Messaging announces a message that gave up ("message.failed") the same way: the outbox and the
+webhook know nothing of what notifications do about it.
 """
 
 from collections import defaultdict
@@ -11,6 +13,9 @@ from collections.abc import Callable
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 PAYMENT_RECORDED = "payment.recorded"
+MESSAGE_FAILED = "message.failed"  # published with message=Message, failure=SendFailed, in its transaction
+# published with conversation=Conversation, reason=str when a chat starts waiting for a person
+CONVERSATION_WAITING = "conversation.waiting_for_person"
 
 _subscribers: dict[str, list[Callable]] = defaultdict(list)
 

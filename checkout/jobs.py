@@ -1,60 +1,86 @@
 """The job queue (Huey): deliveries, webhook processing, and the periodic sweeps.
 
 Storage: SQLite in instance/ by default (nothing to install), Redis when REDIS_URL is set (many
-workers on many hosts). The queue only carries nudges: every job re-reads the database, which is
+workers on many hosts). The queue takes its storage from the app's configuration when the app is
+made (`init_app`, from CHATOUT_QUEUE, REDIS_URL and QUEUE_SQLITE_PATH in checkout/config.py), not when
+this module is imported. The queue only carries nudges: every job re-reads the database, which is
 the source of truth, so a lost or repeated job costs a little time and never a message.
 
-Run workers with `flask worker` (or `huey_consumer checkout.jobs.huey`).
+Run workers with `flask --app wsgi worker`: the command's app, made by create_app like the web
+server's, runs every job.
 """
 
 import logging
 from datetime import datetime
 
-from flask import has_app_context
-from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
-from huey.storage import RedisStorage
+from flask import Flask, has_app_context
+from huey import Huey, crontab
+from huey.storage import BlackHoleStorage, MemoryStorage, RedisStorage, SqliteStorage
 
-from checkout.config import queue_config
+from checkout import outbox
+from checkout.extensions import db
+from checkout.notifications import run_scheduled_work
+from checkout.whatsapp import media, webhooks
 
 log = logging.getLogger(__name__)
 
+QUEUE_NAME = "chatout"
 
-def _build_huey():
-    config = queue_config()
-    # Results are not needed: jobs report through the database.
-    if config["backend"] == "redis":
-        return RedisHuey("chatout", url=config["redis_url"], results=False, blocking=True)
-    if config["backend"] == "memory":
-        return MemoryHuey("chatout", results=False)
-    return SqliteHuey("chatout", filename=config["sqlite_path"], results=False)
+# Results are not needed: jobs report through the database. Until an app is made the queue has nowhere to
+# keep jobs (a nudge then goes nowhere, and the sweep finds the work in the database).
+huey = Huey(QUEUE_NAME, results=False, storage_class=BlackHoleStorage)
+_storage_settings: tuple | None = None
+_jobs_app: Flask | None = None
 
 
-huey = _build_huey()
-_worker_app = None
+def init_app(app: Flask) -> None:
+    """Give the queue the storage the app's configuration names. Apps configured alike share one storage, so
+    every app of a process (the tests make one per test) nudges the same queue."""
+    global _storage_settings
+    settings = _storage_settings_of(app.config)
+    if settings != _storage_settings:
+        huey.storage = _storage(*settings)
+        _storage_settings = settings
+
+
+def _storage_settings_of(config) -> tuple:
+    backend = config["CHATOUT_QUEUE"]
+    if backend == "redis":
+        return ("redis", config["REDIS_URL"])
+    if backend == "memory":
+        return ("memory", "")
+    return ("sqlite", config["QUEUE_SQLITE_PATH"])
+
+
+def _storage(backend: str, location: str):
+    if backend == "redis":
+        return RedisStorage(QUEUE_NAME, url=location, blocking=True)
+    if backend == "memory":
+        return MemoryStorage(QUEUE_NAME)
+    return SqliteStorage(QUEUE_NAME, filename=location)
+
+
+def run_jobs_in(app: Flask) -> None:
+    """Run jobs in the given app when none is active: the `flask worker` command's own."""
+    global _jobs_app
+    _jobs_app = app
 
 
 def _run_in_app(function, *args):
-    """Run a job inside the Flask app: the caller's when there is one, else one app per worker process."""
-    global _worker_app
+    """Run a job inside the Flask app: the caller's when there is one, else the worker's (`run_jobs_in`)."""
     if has_app_context():
         return function(*args)
-    if _worker_app is None:
-        from checkout import create_app
-
-        _worker_app = create_app()
-    with _worker_app.app_context():
+    if _jobs_app is None:
+        raise RuntimeError("No app to run jobs in: start workers with `flask --app wsgi worker`.")
+    with _jobs_app.app_context():
         try:
             return function(*args)
         finally:
-            from checkout.extensions import db
-
             db.session.remove()
 
 
 @huey.task()
 def deliver_task(item_id: int):
-    from checkout import outbox
-
     return _run_in_app(outbox.deliver, item_id)
 
 
@@ -62,8 +88,6 @@ def deliver_task(item_id: int):
 def process_webhooks_task():
     """Drain the stored webhooks. The flag goes first: a POST that finds it gone after its commit nudges
     again, and one that still finds it committed before this drain looks."""
-    from checkout.whatsapp import webhooks
-
     _clear_webhook_flag()
     return _run_in_app(webhooks.process_pending)
 
@@ -71,9 +95,6 @@ def process_webhooks_task():
 @huey.periodic_task(crontab(minute="*"))
 def sweep_task():
     """Every minute: re-queue what missed its nudge, then the time-driven work (reminders, expiries)."""
-    from checkout import outbox
-    from checkout.notifications import run_scheduled_work
-    from checkout.whatsapp import webhooks
 
     def sweep():
         for item_id in outbox.due_item_ids():
@@ -81,9 +102,24 @@ def sweep_task():
         if webhooks.unprocessed_event_ids(limit=1):
             _clear_webhook_flag()  # whatever nudge it marks was lost
             process_webhooks_task()
+        for media_file_id in media.due_for_retry():
+            download_media_task(media_file_id)
         run_scheduled_work()
+        outbox.probe_paused_sending()  # a lost probe job costs at most a minute
 
     _run_in_app(sweep)
+
+
+@huey.task()
+def download_media_task(media_file_id: int):
+    """Download one customer's picture, document or voice note from the Cloud API (checkout/whatsapp/media.py)."""
+    return _run_in_app(media.download, media_file_id)
+
+
+@huey.task()
+def probe_sending_task():
+    """While WhatsApp sending is paused (checkout/whatsapp/account_health.py): try one waiting message if due."""
+    return _run_in_app(outbox.probe_paused_sending)
 
 
 def _enqueue(task, *args, at: datetime | None = None) -> None:
@@ -100,6 +136,15 @@ def _enqueue(task, *args, at: datetime | None = None) -> None:
 def nudge_delivery(item_ids: list[int], at: datetime | None = None) -> None:
     for item_id in item_ids:
         _enqueue(deliver_task, item_id, at=at)
+
+
+def nudge_media_download(media_file_ids: list[int], at: datetime | None = None) -> None:
+    for media_file_id in media_file_ids:
+        _enqueue(download_media_task, media_file_id, at=at)
+
+
+def nudge_sending_probe(at: datetime) -> None:
+    _enqueue(probe_sending_task, at=at)
 
 
 # On Redis, "a drain is queued and has not started": set by the first POST of a burst, cleared by the
@@ -132,13 +177,3 @@ def _clear_webhook_flag() -> None:
 def _redis_client():
     """The Redis connection of the queue, when the queue is on Redis (else every webhook nudges)."""
     return huey.storage.conn if isinstance(huey.storage, RedisStorage) else None
-
-
-def worker_app_for_tests(app) -> None:
-    """Run jobs in the given app (the `flask worker` command's own, or a test's)."""
-    global _worker_app
-    _worker_app = app
-
-
-def queue_backend() -> str:
-    return queue_config()["backend"]

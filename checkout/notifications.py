@@ -1,75 +1,42 @@
 """Who hears about what: the customer, the shop's staff and the shop's own systems.
 
-Subscribed to the order domain's events; everything here runs inside the transaction of the change
-and only writes outbox rows. Also the time-driven work: the one reminder, and cancelling orders
-whose reservation ran out unanswered.
+Subscribed to the order domain's events, to a message that gave up and to a pause in sending;
+everything here runs inside the transaction of the change and only writes outbox rows. Also the
+time-driven work: the one reminder (with consent), the one cart recovery message
+(checkout/whatsapp/recovery.py), cancelling orders whose reservation ran out unanswered, and deleting carts
+idle past the shop's expiry.
 """
 
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
-from checkout import events
+from checkout import carts, events
+from checkout.catalog.stock import order_still_holds_stock
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models.messaging import Contact, Message
-from checkout.models.orders import Order, StockReservation
+from checkout.models.conversations import Conversation
+from checkout.models.messaging import Message, SendingPause
+from checkout.models.orders import Order
 from checkout.models.store import get_store_settings
+from checkout.orders import locks
+from checkout.orders.documents import order_document
 from checkout.orders.errors import OrderError
-from checkout.orders.lifecycle import OrderStatus, transition
+from checkout.orders.lifecycle import OrderStatus, record_event, transition
 from checkout.outbox import enqueue_shop_webhook, enqueue_whatsapp
-from checkout.urls import external_url
-from checkout.whatsapp import messages
+from checkout.payments.requests import retry_failed_requests
+from checkout.phones import phone_forms
+from checkout.receipts.message import receipt_message
+from checkout.shop.quiet_hours import is_quiet
+from checkout.web.urls import external_url, status_url
+from checkout.whatsapp import account_health, chats, messages
+from checkout.whatsapp.consent import consent_given
+from checkout.whatsapp.conversation_window import in_window
 from checkout.whatsapp.providers import SendFailed, messaging_enabled
+from checkout.whatsapp.recovery import mark_recovered_orders, recovery_sent_recently, send_cart_recoveries
+from checkout.whatsapp.templates import template_language
 
-WINDOW = timedelta(hours=24)
 EXPIRY_REASON = "Not confirmed before the reservation ran out"
-
-
-def in_window(phone: str) -> bool:
-    """Has this number written to us in the last 24 hours? Then free-form messages may be sent."""
-    last = db.session.scalar(select(Contact.last_inbound_at).where(Contact.phone == phone))
-    return last is not None and last > utcnow() - WINDOW
-
-
-def status_url(order: Order) -> str:
-    return external_url("storefront.order_status", token=order.status_token)
-
-
-def _language() -> str:
-    return current_app.config["WHATSAPP_TEMPLATE_LANGUAGE"]
-
-
-def order_data(order: Order) -> dict:
-    """The order as the shop's own systems receive it in webhooks."""
-    return {
-        "reference": order.reference,
-        "status": order.status,
-        "source": order.source,
-        "customer": {"name": order.customer_name, "phone": order.customer_phone},
-        "fulfilment": order.fulfilment,
-        "delivery_address": order.delivery_address,
-        "payment_method": order.payment_method,
-        "payment_status": order.payment_status,
-        "currency": order.currency,
-        "subtotal_minor": order.subtotal_minor,
-        "delivery_fee_minor": order.delivery_fee_minor,
-        "total_minor": order.total_minor,
-        "amount_paid_minor": order.amount_paid_minor,
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.product_name,
-                "options": line.options_label,
-                "quantity": line.quantity,
-                "unit_price_minor": line.unit_price_minor,
-            }
-            for line in order.lines
-        ],
-        "created_at": order.created_at.isoformat() if order.created_at else None,
-        "status_url": status_url(order),
-    }
 
 
 def _shop_webhook(name: str, order: Order, key: str, **extra) -> None:
@@ -77,7 +44,7 @@ def _shop_webhook(name: str, order: Order, key: str, **extra) -> None:
     if settings.webhook_url and settings.webhook_secret:
         enqueue_shop_webhook(
             name,
-            {"order": order_data(order), **extra},
+            {"order": order_document(order, settings), **extra},
             url=settings.webhook_url,
             secret=settings.webhook_secret,
             key=key,
@@ -87,7 +54,10 @@ def _shop_webhook(name: str, order: Order, key: str, **extra) -> None:
 def request_confirmation(order: Order, *, key: str) -> None:
     settings = get_store_settings()
     outbound = messages.confirmation_request(
-        order, settings, in_window=in_window(order.customer_phone), language=_language()
+        order,
+        settings,
+        in_window=in_window(order.customer_phone),
+        language=chats.template_language_for(order.customer_phone),
     )
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
     order.confirmation_requested_at = order.confirmation_requested_at or utcnow()
@@ -98,14 +68,37 @@ def on_order_created(order: Order) -> None:
     _shop_webhook(events.ORDER_CREATED, order, key=f"webhook:created:{order.id}")
     if not messaging_enabled():
         return
-    request_confirmation(order, key=f"confirm-request:{order.id}")
+    if order.source != "whatsapp":  # an order from the chat was confirmed there, by the tap that placed it
+        request_confirmation(order, key=f"confirm-request:{order.id}")
     settings = get_store_settings()
     admin_url = external_url("admin.order_detail", reference=order.reference)
     for number in settings.staff_alert_numbers or []:
         outbound = messages.staff_alert(
-            order, settings, admin_url=admin_url, in_window=in_window(number), language=_language()
+            order, settings, admin_url=admin_url, in_window=in_window(number), language=template_language()
         )
         enqueue_whatsapp(outbound, phone=number, key=f"staff-alert:{order.id}:{number}")
+
+
+@events.subscribe(events.CONVERSATION_WAITING)
+def on_conversation_waiting(conversation: Conversation, reason: str) -> None:
+    """Staff alert numbers hear once each time a chat starts waiting for a person.
+
+    Inside a number's 24-hour window it is a text, outside it the chat_waiting_alert template; both link to
+    the conversation in the inbox.
+    """
+    if not messaging_enabled():
+        return
+    settings = get_store_settings()
+    since = (conversation.waiting_since or utcnow()).strftime("%Y%m%d%H%M%S")
+    db.session.flush()  # a conversation started by this very message has its id now
+    inbox_url = external_url("admin.inbox_conversation", conversation_id=conversation.id)
+    for number in settings.staff_alert_numbers or []:
+        if number in phone_forms(conversation.phone):
+            continue
+        outbound = messages.waiting_for_person_alert(
+            conversation, reason, inbox_url=inbox_url, in_window=in_window(number), language=template_language()
+        )
+        enqueue_whatsapp(outbound, phone=number, key=f"waiting:{conversation.id}:{since}:{number}")
 
 
 @events.subscribe(events.ORDER_STATUS_CHANGED)
@@ -121,33 +114,66 @@ def on_status_changed(order: Order, event) -> None:
         status_url=status_url(order),
         reason=event.note,
         in_window=in_window(order.customer_phone),
-        language=_language(),
+        language=chats.template_language_for(order.customer_phone),
     )
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"status:{event.id}", order=order)
 
 
 @events.subscribe(events.PAYMENT_RECORDED)
-def on_payment_recorded(order: Order, payment) -> None:
+def on_payment_recorded(order: Order, payment, tell_customer: bool = True) -> None:
+    """The shop's systems hear of every payment; the customer too, unless another message of the same change
+    says it (cash collected on delivery is in the "delivered" message: one message, not two).
+
+    Inside the 24-hour window the customer gets one message: the receipt as a PDF document. Outside it, the
+    payment template (documents can't be sent then)."""
     _shop_webhook(
         events.PAYMENT_RECORDED,
         order,
         key=f"webhook:payment:{payment.id}",
         payment={"amount_minor": payment.amount_minor, "method": payment.method, "reference": payment.reference},
     )
-    if not messaging_enabled():
+    if not messaging_enabled() or not tell_customer:
         return
+    settings = get_store_settings()
+    window_open = in_window(order.customer_phone)
     outbound = messages.status_update(
         order,
-        get_store_settings(),
+        settings,
         status_url=status_url(order),
-        in_window=in_window(order.customer_phone),
-        language=_language(),
+        in_window=window_open,
+        language=chats.template_language_for(order.customer_phone),
         key="payment_received",
+        payment_amount_minor=payment.amount_minor,
     )
+    if window_open:
+        # One message, not two: the receipt PDF, captioned with the shop's words and the receipt's summary.
+        receipt = receipt_message(order, payment, settings, words=outbound.body_text)
+        enqueue_whatsapp(receipt, phone=order.customer_phone, key=f"receipt:{payment.id}", order=order)
+        return
+    # Outside the 24-hour window only a template may go (a document would be refused, 131047); it links the
+    # status page, where the receipt is.
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"payment:{payment.id}", order=order)
 
 
-def message_failed(message: Message, failure: SendFailed) -> None:
+@events.subscribe(account_health.SENDING_PAUSED)
+def on_sending_paused(pause: SendingPause, reason: str) -> None:
+    """Once per pause, to every staff alert number; it waits in the outbox with the rest and arrives on resuming."""
+    settings = get_store_settings()
+    error = f"{pause.error_code}: {pause.error_title}" if pause.error_code is not None else pause.error_title
+    for number in settings.staff_alert_numbers or []:
+        outbound = messages.sending_paused_alert(
+            settings,
+            started_at=pause.started_at,
+            error=error,
+            reason=reason,
+            in_window=in_window(number),
+            language=template_language(),
+        )
+        enqueue_whatsapp(outbound, phone=number, key=f"sending-paused:{pause.id}:{number}")
+
+
+@events.subscribe(events.MESSAGE_FAILED)
+def on_message_failed(message: Message, failure: SendFailed) -> None:
     """A message gave up: outside the window, fall back to the template once; else tell staff on the order."""
     if failure.window_closed and message.order is not None and message.kind != "template":
         resend_as_template(message)
@@ -160,15 +186,17 @@ def message_failed(message: Message, failure: SendFailed) -> None:
 def resend_as_template(message: Message) -> None:
     order, settings = message.order, get_store_settings()
     purpose = message.purpose
-    if purpose in ("order_confirmation", "order_confirmation_reminder"):
-        outbound = messages.confirmation_request(order, settings, in_window=False, language=_language())
+    if purpose == "order_confirmation":
+        outbound = messages.confirmation_request(
+            order, settings, in_window=False, language=chats.template_language_for(order.customer_phone)
+        )
     elif purpose.startswith("status:"):
         outbound = messages.status_update(
             order,
             settings,
             status_url=status_url(order),
             in_window=False,
-            language=_language(),
+            language=chats.template_language_for(order.customer_phone),
             key=purpose.split(":", 1)[1],
         )
     else:
@@ -187,34 +215,50 @@ def _hold_until(order: Order):
     return max(open_expiries) if open_expiries else None
 
 
-def send_due_reminders(limit: int = 200) -> int:
-    """One reminder per unanswered confirmation request, never a second."""
+def _reminders_due(now, delay: timedelta):
+    """Pending orders past the delay, never reminded, whose customer agreed to reminders and has not yet
+    sent the order from WhatsApp nor written or tapped anything about it."""
+    customer_wrote = exists().where(Message.order_id == Order.id, Message.direction == "in")
+    return select(Order).where(
+        Order.status == OrderStatus.PENDING,
+        Order.created_at <= now - delay,
+        Order.reminder_sent_at.is_(None),
+        Order.phone_verified_at.is_(None),
+        ~customer_wrote,
+        consent_given(Order.customer_phone),
+    )
+
+
+def send_due_reminders(limit: int = 200, now=None) -> int:
+    """One reminder per unfinished order, never a second, and only with the customer's consent.
+
+    Not in the shop's quiet hours (the first sweep after them sends it), and not when the customer had a
+    reminder or recovery message in the last day (it waits). The outbox key and `reminder_sent_at`, both
+    written with the row locked, make it one send however many workers sweep and however often they restart.
+    """
     if not messaging_enabled():
         return 0
+    now = now or utcnow()
     settings = get_store_settings()
-    cutoff = utcnow() - timedelta(hours=settings.reminder_hours)
-    query = (
-        select(Order)
-        .where(
-            Order.status == OrderStatus.PENDING,
-            Order.confirmation_requested_at.is_not(None),
-            Order.confirmation_requested_at <= cutoff,
-            Order.reminder_sent_at.is_(None),
-        )
-        .order_by(Order.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    if is_quiet(settings, now):
+        return 0
     sent = 0
-    for order in db.session.scalars(query).all():
+    for order in locks.lock_unheld_orders(_reminders_due(now, timedelta(hours=settings.reminder_hours)).limit(limit)):
         hold_until = _hold_until(order)
-        if hold_until is None or hold_until <= utcnow():
+        if hold_until is None or hold_until <= now:
             continue  # the expiry below will cancel it instead
+        if recovery_sent_recently(order.customer_phone, now):
+            continue
         outbound = messages.confirmation_reminder(
-            order, settings, hold_until=hold_until, in_window=in_window(order.customer_phone), language=_language()
+            order,
+            settings,
+            hold_until=hold_until,
+            handoff_url=external_url("storefront.handoff_page", token=order.status_token),
+            language=chats.template_language_for(order.customer_phone),
         )
         enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"reminder:{order.id}", order=order)
-        order.reminder_sent_at = utcnow()
+        order.reminder_sent_at = now
+        record_event(order, "whatsapp", "system", note="Reminder sent on WhatsApp (the customer agreed to reminders)")
         sent += 1
     db.session.commit()
     return sent
@@ -223,21 +267,13 @@ def send_due_reminders(limit: int = 200) -> int:
 def cancel_expired_orders(limit: int = 200) -> int:
     """Pending orders whose every reservation has run out are cancelled, the stock released, the customer told."""
     now = utcnow()
-    still_held = select(StockReservation.id).where(
-        StockReservation.order_id == Order.id,
-        StockReservation.released_at.is_(None),
-        StockReservation.committed_at.is_(None),
-        StockReservation.expires_at > now,
-    )
     query = (
         select(Order)
-        .where(Order.status == OrderStatus.PENDING, ~still_held.exists(), Order.reservations.any())
-        .order_by(Order.id)
+        .where(Order.status == OrderStatus.PENDING, ~order_still_holds_stock(now), Order.reservations.any())
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     cancelled = 0
-    for order in db.session.scalars(query).all():
+    for order in locks.lock_unheld_orders(query):
         try:
             transition(order, OrderStatus.CANCELLED, actor="system", note=EXPIRY_REASON)
             cancelled += 1
@@ -249,4 +285,8 @@ def cancel_expired_orders(limit: int = 200) -> int:
 
 def run_scheduled_work() -> None:
     send_due_reminders()
+    send_cart_recoveries()
     cancel_expired_orders()
+    carts.delete_expired_carts(utcnow())
+    mark_recovered_orders()
+    retry_failed_requests()

@@ -1,10 +1,12 @@
 """The transactional outbox: durable delivery of WhatsApp messages and shop webhooks.
 
 `enqueue_*` writes an OutboxItem in the caller's transaction. After the commit the queue is nudged
-to deliver it at once; if that nudge is lost (queue down, worker died), the periodic sweep finds
-the item in the database and tries again. A worker claims an item before working on it (row lock
-plus a claim deadline), so several workers on several hosts never deliver the same item at once,
-and one customer's messages go out in the order they were written.
+to deliver it at once, through the hook the app factory registers (checkout/nudges.py); if that
+nudge is lost (queue down, worker died), the periodic sweep finds the item in the database and
+tries again. A worker claims an item before working on it (row lock plus a claim deadline), so
+several workers on several hosts never deliver the same item at once, and one customer's messages
+go out in the order they were written. A message that gives up is announced as an event
+(events.MESSAGE_FAILED): the outbox knows nothing of the queue, nor of who hears about a failure.
 """
 
 import hashlib
@@ -14,17 +16,20 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import event, select
+from flask import current_app
+from sqlalchemy import and_, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
+from checkout import events, nudges
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.messaging import Message, OutboxItem
 from checkout.models.orders import Order
 from checkout.phones import whatsapp_digits
+from checkout.whatsapp import account_health, consent
 from checkout.whatsapp.limits import PayloadInvalid, check_payload
 from checkout.whatsapp.messages import OutboundMessage
 from checkout.whatsapp.providers import SendFailed, get_provider
@@ -36,6 +41,7 @@ MAX_ATTEMPTS = 12  # with the backoff below: about a day of trying before a mess
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 4 * 3600
 WEBHOOK_TIMEOUT_SECONDS = 10
+PAIR_RATE_LIMIT_CODE = 131056  # Meta: too many messages to the same customer in a short time
 _NEW_ITEMS = "chatout_outbox_new_items"
 
 
@@ -49,10 +55,15 @@ def _existing(key: str) -> OutboxItem | None:
 
 
 def enqueue_whatsapp(outbound: OutboundMessage, *, phone: str, key: str, order: Order | None = None) -> Message:
-    """Queue a WhatsApp message to `phone` (E.164). The same `key` twice queues it once."""
+    """Queue a WhatsApp message to `phone` (E.164). The same `key` twice queues it once.
+
+    Raises ConsentMissing for a reminder or marketing message to a number without consent: never queued.
+    """
     existing = _existing(key)
     if existing is not None and existing.message is not None:
         return existing.message
+    if consent.needs_consent(outbound.purpose, outbound.payload) and not consent.has_consent(phone):
+        raise consent.ConsentMissing(phone, outbound.purpose)
     message = Message(
         direction="out",
         order=order,
@@ -80,16 +91,27 @@ def enqueue_shop_webhook(event_name: str, data: dict, *, url: str, secret: str, 
 
 @event.listens_for(Session, "after_commit")
 def _nudge_after_commit(session):
-    items = session.info.pop(_NEW_ITEMS, [])
-    if items:
-        from checkout import jobs
+    """Nudge the queue for what this commit made visible to workers.
 
-        jobs.nudge_delivery([item.id for item in items if item.id is not None])
+    SQLAlchemy also fires after_commit when a savepoint is released, inside the outer transaction: a
+    worker nudged then finds nothing (the row is not committed yet) and the item waits for the sweep.
+    Only the outermost commit nudges.
+    """
+    if session.in_nested_transaction():
+        return
+    items = session.info.pop(_NEW_ITEMS, [])
+    # Items added inside a savepoint that was rolled back are no longer persistent: nothing to deliver.
+    item_ids = [state.identity[0] for state in map(inspect, items) if state.persistent]
+    if item_ids:
+        nudges.delivery_due(item_ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
-    session.info.pop(_NEW_ITEMS, None)
+    # A savepoint's rollback keeps what the outer transaction and its other savepoints wrote: the items
+    # written inside it are left out at the outermost commit (they are no longer persistent).
+    if not session.in_nested_transaction():
+        session.info.pop(_NEW_ITEMS, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -109,8 +131,10 @@ class Work:
     payload: dict | None = None
 
 
-def _claim(item_id: int) -> Work | None:
-    """Take the item for this worker, or None if it is not due, taken, done, or waiting its turn."""
+def _claim(item_id: int, probe: bool = False) -> Work | str:
+    """Take the item for this worker, or say why not: "skipped" (not due, taken, done, waiting its turn, or
+    WhatsApp sending is paused and this is no probe), "no consent" (a reminder whose consent was withdrawn
+    while it waited: dropped), or what `_hold_back` decided ("in doubt", "paced")."""
     now = utcnow()
     item = db.session.scalar(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update(skip_locked=True))
     if (
@@ -119,14 +143,20 @@ def _claim(item_id: int) -> Work | None:
         or item.next_attempt_at > now
         or (item.claimed_until is not None and item.claimed_until > now)
         or _waiting_for_earlier(item)
+        or (item.kind == "whatsapp" and not probe and account_health.sending_paused())
     ):
         db.session.rollback()
-        return None
-    if item.claimed_until is not None:
-        # Success and failure both clear the claim: one that ran out means a worker died mid-send,
-        # and WhatsApp may have the message already.
-        item.in_doubt = True
+        return "skipped"
+    if _consent_withdrawn(item):
+        db.session.commit()
+        return "no consent"
+    held_back = _hold_back(item, now)
+    if held_back:
+        db.session.commit()
+        nudges.delivery_due([item.id], at=item.next_attempt_at)
+        return held_back
     item.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+    item.last_attempt_at = now
     item.attempts += 1
     message = item.message
     work = Work(
@@ -141,14 +171,82 @@ def _claim(item_id: int) -> Work | None:
     return work
 
 
+def _consent_withdrawn(item: OutboxItem) -> bool:
+    """A message that needs consent whose consent was withdrawn ("STOP") after it was queued is not sent."""
+    message = item.message
+    if message is None or not consent.needs_consent(message.purpose, message.payload):
+        return False
+    if consent.has_consent(message.phone):
+        return False
+    item.status, item.last_error = "failed", "Not sent: the customer withdrew consent"
+    message.status, message.error_title = "failed", "Not sent: the customer withdrew consent"
+    return True
+
+
 def _waiting_for_earlier(item: OutboxItem) -> bool:
-    """One customer's messages go out in order: an earlier pending item for the same key goes first."""
+    """One customer's messages go out in order: an earlier pending item for the same key goes first
+    (unless it is in doubt, waiting for Meta's status report: it has most likely gone out already)."""
     if not item.ordering_key:
         return False
     earlier = select(OutboxItem.id).where(
-        OutboxItem.ordering_key == item.ordering_key, OutboxItem.status == "pending", OutboxItem.id < item.id
+        OutboxItem.ordering_key == item.ordering_key,
+        OutboxItem.status == "pending",
+        OutboxItem.id < item.id,
+        ~_awaiting_status_report(utcnow()),
     )
     return db.session.scalar(earlier.limit(1)) is not None
+
+
+def _hold_back(item: OutboxItem, now: datetime) -> str | None:
+    """Why a due item must not be sent yet ("in doubt", "paced"), its next attempt moved to when it may; else None."""
+    if item.claimed_until is not None:
+        # Success and failure both clear the claim: one that ran out means a worker died mid-send,
+        # and WhatsApp may have the message already.
+        item.in_doubt = True
+        if item.kind == "whatsapp":
+            started = item.last_attempt_at or item.claimed_until - timedelta(seconds=CLAIM_SECONDS)
+            _await_status_report(item, started)
+            item.last_error = "The worker stopped mid-send: waiting for WhatsApp's status report"
+            return "in doubt"
+    paced_until = _paced_until(item)
+    if paced_until is not None and paced_until > now:
+        item.next_attempt_at = paced_until
+        return "paced"
+    return None
+
+
+def _await_status_report(item: OutboxItem, send_started: datetime) -> None:
+    """The send may have reached WhatsApp, and the Cloud API has no idempotency key: send it again only if
+    Meta's status webhook (matched by wamid or by our tracking key) has not settled it by the end of the wait."""
+    wait = timedelta(seconds=current_app.config["WHATSAPP_IN_DOUBT_WAIT_SECONDS"])
+    item.in_doubt = True
+    item.claimed_until = None
+    item.next_attempt_at = max(utcnow(), send_started + wait)
+
+
+def _awaiting_status_report(now: datetime):
+    """SQL condition: an in-doubt item waiting out its wait for Meta's status report."""
+    return and_(OutboxItem.in_doubt.is_(True), OutboxItem.claimed_until.is_(None), OutboxItem.next_attempt_at > now)
+
+
+def _paced_until(item: OutboxItem) -> datetime | None:
+    """The earliest moment a send to this item's customer keeps to Meta's pair rate limit (Cloud API only):
+    the pacing interval after the last send to them that Meta took (or may have taken: in doubt).
+
+    Counted from when Meta's answer came back (done_at), which is after Meta received the message: counted
+    from when the send began, a slow request would leave less than the interval between two arrivals.
+    An in-doubt send has no answer; its start is all there is."""
+    interval = current_app.config["WHATSAPP_PACING_SECONDS"]
+    if item.kind != "whatsapp" or interval <= 0 or current_app.config["WHATSAPP_PROVIDER"] != "cloud":
+        return None
+    last = db.session.scalar(
+        select(func.max(func.coalesce(OutboxItem.done_at, OutboxItem.last_attempt_at))).where(
+            OutboxItem.ordering_key == item.ordering_key,
+            OutboxItem.kind == "whatsapp",
+            (OutboxItem.status == "done") | OutboxItem.in_doubt.is_(True),
+        )
+    )
+    return last + timedelta(seconds=interval) if last is not None else None
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -156,19 +254,38 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-def deliver(item_id: int) -> str:
-    """Deliver one item if it is this worker's to deliver; returns what happened (for logs and tests)."""
-    work = _claim(item_id)
-    if work is None:
-        return "skipped"
+def deliver(item_id: int, probe: bool = False) -> str:
+    """Deliver one item if it is this worker's to deliver; returns what happened (for logs and tests).
+
+    `probe`: the try that tests whether paused WhatsApp sending may resume (checkout/whatsapp/account_health.py).
+    """
+    work = _claim(item_id, probe)
+    if not isinstance(work, Work):
+        if work in ("in doubt", "no consent"):  # the next message to this customer need not wait for it
+            _nudge_next_in_line(db.session.get(OutboxItem, item_id).ordering_key)
+        return work
+    failure = None
     try:
         result = _perform(work)
-    except SendFailed as failure:
-        outcome = _record_failure(work.item_id, failure)
+    except SendFailed as error:
+        failure = error
+        if work.kind == "whatsapp" and account_health.is_account_error(failure):
+            outcome = account_health.hold_for_pause(work.item_id, failure)
+        else:
+            outcome = _record_failure(work.item_id, failure)
     else:
         outcome = _record_success(work.item_id, result)
+        _hurry_retries_after_recovery(work)
+    if probe:
+        account_health.probe_answered(failure)
     _nudge_next_in_line(work.ordering_key)
     return outcome
+
+
+def probe_paused_sending() -> str:
+    """While sending is paused and a try is due: send one waiting message to learn whether the account works."""
+    item_id = account_health.take_probe()
+    return "not due" if item_id is None else deliver(item_id, probe=True)
 
 
 def _perform(work: Work) -> str:
@@ -231,21 +348,20 @@ def _record_failure(item_id: int, failure: SendFailed) -> str:
     item.in_doubt = item.in_doubt or failure.in_doubt
     message = item.message
     if failure.retryable and item.attempts < MAX_ATTEMPTS:
-        item.next_attempt_at = utcnow() + _backoff(item.attempts)
+        if failure.in_doubt and item.kind == "whatsapp":
+            _await_status_report(item, item.last_attempt_at or utcnow())
+        else:
+            item.next_attempt_at = utcnow() + _backoff(item.attempts)
         if message is not None:
             message.error_code, message.error_title = failure.code, failure.title[:300]
         db.session.commit()
-        from checkout import jobs
-
-        jobs.nudge_delivery([item.id], at=item.next_attempt_at)
+        nudges.delivery_due([item.id], at=item.next_attempt_at)
         return "retry"
     item.status = "failed"
     if message is not None:
         message.status = "failed"
         message.error_code, message.error_title = failure.code, failure.title[:300]
-        from checkout.notifications import message_failed
-
-        message_failed(message, failure)
+        events.publish(events.MESSAGE_FAILED, message=message, failure=failure)
     db.session.commit()
     return "failed"
 
@@ -255,19 +371,63 @@ def _nudge_next_in_line(ordering_key: str) -> None:
         return
     next_id = db.session.scalar(
         select(OutboxItem.id)
-        .where(OutboxItem.ordering_key == ordering_key, OutboxItem.status == "pending")
+        .where(
+            OutboxItem.ordering_key == ordering_key,
+            OutboxItem.status == "pending",
+            ~_awaiting_status_report(utcnow()),
+        )
         .order_by(OutboxItem.id)
         .limit(1)
     )
     db.session.rollback()
     if next_id is not None:
-        from checkout import jobs
-
-        jobs.nudge_delivery([next_id])
+        nudges.delivery_due([next_id])
 
 
-def due_item_ids(limit: int = 500) -> list[int]:
-    """Pending items whose time has come and that no live worker holds: what the sweep re-queues."""
+def _hurry_retries_after_recovery(work: Work) -> None:
+    """WhatsApp took a message: what still backs off from failures since the previous success (an outage, most
+    likely) is due now, not minutes from now. Each customer's order and pacing still apply as they go out."""
+    if work.kind != "whatsapp":
+        return
+    now = utcnow()
+    backing_off = and_(
+        OutboxItem.kind == "whatsapp",
+        OutboxItem.status == "pending",
+        OutboxItem.attempts > 0,
+        OutboxItem.last_error != "",
+        OutboxItem.in_doubt.is_(False),
+        OutboxItem.claimed_until.is_(None),
+        OutboxItem.next_attempt_at > now,
+        # 131056 is about one customer (too many messages to them), not the provider: it keeps its backoff.
+        ~OutboxItem.message.has(Message.error_code == PAIR_RATE_LIMIT_CODE),
+    )
+    if db.session.scalar(select(OutboxItem.id).where(backing_off).limit(1)) is None:
+        db.session.rollback()
+        return  # the usual case: nothing is backing off
+    previous_success = db.session.scalar(
+        select(OutboxItem.done_at)
+        .where(OutboxItem.done_at.is_not(None), OutboxItem.kind == "whatsapp", OutboxItem.id != work.item_id)
+        .order_by(OutboxItem.done_at.desc())
+        .limit(1)
+    )
+    if previous_success is not None:
+        # A message that failed while others went through has a problem of its own: it keeps its backoff.
+        backing_off = and_(backing_off, OutboxItem.last_attempt_at > previous_success)
+    item_ids = list(db.session.scalars(select(OutboxItem.id).where(backing_off).order_by(OutboxItem.id).limit(500)))
+    if not item_ids:
+        db.session.rollback()
+        return
+    db.session.execute(
+        update(OutboxItem).where(OutboxItem.id.in_(item_ids), backing_off).values(next_attempt_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    nudges.delivery_due(item_ids)
+
+
+def due_item_ids(limit: int = 500, kind: str | None = None) -> list[int]:
+    """Pending items (of `kind`, when given) whose time has come and that no live worker holds: what the sweep
+    re-queues."""
     now = utcnow()
     query = (
         select(OutboxItem.id)
@@ -279,16 +439,21 @@ def due_item_ids(limit: int = 500) -> list[int]:
         .order_by(OutboxItem.id)
         .limit(limit)
     )
+    if kind is not None:
+        query = query.where(OutboxItem.kind == kind)
     ids = list(db.session.scalars(query))
     db.session.rollback()
     return ids
 
 
-def run_due(max_rounds: int = 50) -> dict[str, int]:
-    """Deliver everything due now, in this process (the CLI and the tests use it; workers use the queue)."""
+def run_due(max_rounds: int = 50, kind: str | None = None, batch: int = 500) -> dict[str, int]:
+    """Deliver everything due now (only items of `kind`, when given), in this process, `batch` items a round.
+
+    The CLI, the sandbox simulator and the tests use it; workers use the queue.
+    """
     outcomes: dict[str, int] = {}
     for _ in range(max_rounds):
-        ids = due_item_ids()
+        ids = due_item_ids(batch, kind)
         if not ids:
             break
         progressed = False

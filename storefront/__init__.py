@@ -1,7 +1,6 @@
 """The shopper's side: catalog, cart, checkout, handoff to WhatsApp and the public order status page."""
 
-from flask import Blueprint
+from storefront import views  # noqa: F401  (routes register on the blueprint)
+from storefront.blueprint import storefront_blueprint
 
-storefront_blueprint = Blueprint("storefront", __name__)
-
-from storefront import views  # noqa: E402,F401  (routes register on the blueprint)
+__all__ = ["storefront_blueprint"]

@@ -1,128 +1,131 @@
-"""The shopper's cart, kept in the signed session cookie.
+"""This browser's cart: the session keeps its token, the lines live on the server (checkout/carts.py).
 
-The cookie holds only variant ids and quantities (never prices), so it stays small and can't be
-used to change what anything costs; it survives a server restart because the secret key does.
-A checkout key travels with the cart: every submission of the same cart finds the same order.
+The token is given with the first page that can add to a cart (the product page, whose form already
+starts a session for its CSRF token), so the add itself changes no cookie: a shopper who leaves before
+its answer arrives still finds the item. The row is made by the first add; a visitor who only browses
+the catalog gets no cookie and no row.
+
+A checkout key travels with the cart: every submission of the same cart finds the same order. The
+session remembers the keys it issued (the cart's and those of its last few orders), and only those
+are followed when a form sends one back: a key typed into a form cannot open another shopper's order.
 """
 
-import secrets
-from dataclasses import dataclass
+from flask import g
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from checkout.extensions import db
-from checkout.models.catalog import ProductStatus, Variant
-from checkout.orders.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY
+from checkout import carts
+from checkout.models.carts import Cart
+from checkout.orders.checkout_keys import new_storefront_key
+from checkout.orders.errors import CartAlreadyOrdered, CartNotFound
 
 SESSION_KEY = "cart"
+PLACED_KEYS_KEPT = 5  # a second tab or the back button on one of the last few orders still finds it
 
 
-@dataclass
-class CartLine:
-    variant: Variant
-    quantity: int
-
-    @property
-    def line_total_minor(self) -> int:
-        return self.variant.price_minor * self.quantity
-
-
-def _raw_lines(session) -> list[list[int]]:
-    data = session.get(SESSION_KEY) or {}
-    lines = data.get("lines") if isinstance(data, dict) else None
-    if not isinstance(lines, list):
-        return []
-    clean = []
-    for entry in lines:
-        if (
-            isinstance(entry, list)
-            and len(entry) == 2
-            and all(isinstance(x, int) and not isinstance(x, bool) for x in entry)
-            and entry[1] > 0
-        ):
-            clean.append(entry)
-    return clean
-
-
-def _save(session, lines: list[list[int]]) -> None:
-    data = session.get(SESSION_KEY) if isinstance(session.get(SESSION_KEY), dict) else {}
-    session[SESSION_KEY] = {"lines": lines, "key": data.get("key") or secrets.token_urlsafe(16)}
-
-
-def checkout_key(session) -> str:
-    """The key of the current cart's checkout attempt, created with the cart."""
+def _stored(session) -> dict:
     data = session.get(SESSION_KEY)
-    if not isinstance(data, dict) or not data.get("key"):
-        _save(session, _raw_lines(session))
-    return session[SESSION_KEY]["key"]
+    return data if isinstance(data, dict) else {}
+
+
+def _placed_keys(session) -> list[str]:
+    placed = _stored(session).get("placed")
+    return [key for key in placed if isinstance(key, str)] if isinstance(placed, list) else []
+
+
+def placed_checkout_keys(session) -> list[str]:
+    """The checkout keys of this session's last few orders, newest first."""
+    return _placed_keys(session)
+
+
+def _token(session) -> str | None:
+    token = _stored(session).get("token")
+    return token if carts.is_cart_token(token) else None
+
+
+def _start(session, token: str, placed: list[str], *, new: bool) -> None:
+    """A cart for this browser: its token and the key its checkout will carry."""
+    session[SESSION_KEY] = {"token": token, "key": new_storefront_key(), "placed": placed[:PLACED_KEYS_KEPT]}
+    if new:
+        g.cart = None  # a new token has no row yet: nothing to read
+    else:
+        g.pop("cart", None)
+
+
+def reserve_cart(session) -> str:
+    """This browser's cart token, given now if it has none (the row waits for the first add)."""
+    token = _token(session)
+    if token is None or not _stored(session).get("key"):
+        _start(session, token or carts.new_cart_token(), _placed_keys(session), new=token is None)
+        token = _token(session)
+    return token
+
+
+def current_cart(session) -> Cart | None:
+    """This browser's cart, read once per request; None before the first add, or once it made an order."""
+    if "cart" not in g:
+        cart = carts.find_cart(_token(session))
+        g.cart = cart if cart is not None and cart.order_id is None else None
+    return g.cart
 
 
 def cart_item_count(session) -> int:
-    return sum(quantity for _, quantity in _raw_lines(session))
+    return carts.item_count(current_cart(session)) if _token(session) else 0
 
 
-def cart_pairs(session) -> list[tuple[int, int]]:
-    return [(variant_id, quantity) for variant_id, quantity in _raw_lines(session)]
+def checkout_key(session) -> str:
+    """The key of the current cart's checkout attempt, given with the cart."""
+    reserve_cart(session)
+    return session[SESSION_KEY]["key"]
 
 
-class CartFull(ValueError):
-    pass
+def issued_checkout_key(session, presented: str | None) -> str:
+    """The key a checkout submission stands for: `presented` if this session issued it, else the cart's own.
+
+    A repeat of a submission (double click, refresh, a second tab) sends back a key this session
+    issued, the current cart's or one of its last orders'; any other key is ignored.
+    """
+    current = checkout_key(session)
+    if presented and (presented == current or presented in _placed_keys(session)):
+        return presented
+    return current
 
 
-def add_to_cart(session, variant_id: int, quantity: int) -> int:
-    """Add units of a variant; the same variant again merges into one line. Returns the new quantity."""
-    lines = _raw_lines(session)
-    for entry in lines:
-        if entry[0] == variant_id:
-            entry[1] = min(entry[1] + quantity, MAX_LINE_QUANTITY)
-            _save(session, lines)
-            return entry[1]
-    if len(lines) >= MAX_CART_LINES:
-        raise CartFull(f"A cart can hold at most {MAX_CART_LINES} different items.")
-    quantity = min(quantity, MAX_LINE_QUANTITY)
-    lines.append([variant_id, quantity])
-    _save(session, lines)
-    return quantity
+def add_to_cart(session, variant_id: int, quantity: int) -> carts.CartChange:
+    """Add to this browser's cart, making it on the first add. A cart that was ordered elsewhere (the
+    widget, another tab) is left to its order and a new one begins."""
+    try:
+        change = carts.add_item(reserve_cart(session), variant_id, quantity, start_channel="website")
+    except CartAlreadyOrdered:
+        _start(session, carts.new_cart_token(), _placed_keys(session), new=True)
+        change = carts.add_item(reserve_cart(session), variant_id, quantity, start_channel="website")
+    g.pop("cart", None)
+    return change
 
 
-def set_quantity(session, variant_id: int, quantity: int) -> None:
-    """Set a line's quantity; zero removes it."""
-    lines = [e for e in _raw_lines(session) if e[0] != variant_id or quantity > 0]
-    for entry in lines:
-        if entry[0] == variant_id:
-            entry[1] = min(quantity, MAX_LINE_QUANTITY)
-    _save(session, lines)
+def set_quantity(session, variant_id: int, quantity: int) -> carts.CartChange | None:
+    """Set a line's quantity; zero removes it. Nothing to change without a cart."""
+    token = _token(session)
+    if token is None:
+        return None
+    try:
+        change = carts.set_item_quantity(token, variant_id, quantity)
+    except (CartNotFound, CartAlreadyOrdered):
+        return None
+    g.pop("cart", None)
+    return change
 
 
 def remove_line(session, variant_id: int) -> None:
     set_quantity(session, variant_id, 0)
 
 
-def clear_cart(session) -> None:
-    """Empty the cart and start a new checkout key: the next cart is a new order."""
-    session[SESSION_KEY] = {"lines": [], "key": secrets.token_urlsafe(16)}
+def adopt_cart(session, cart: Cart) -> None:
+    """Continue `cart` in this browser (a reopen link from the widget, WhatsApp or an order's page)."""
+    _start(session, cart.token, _placed_keys(session), new=False)
 
 
-def load_cart_lines(session) -> tuple[list[CartLine], list[str]]:
-    """The cart's lines with their catalog rows; lines no longer on sale are dropped and named."""
-    pairs = _raw_lines(session)
-    if not pairs:
-        return [], []
-    ids = [variant_id for variant_id, _ in pairs]
-    variants = {
-        v.id: v
-        for v in db.session.scalars(select(Variant).where(Variant.id.in_(ids)).options(selectinload(Variant.product)))
-    }
-    lines, dropped = [], []
-    for variant_id, quantity in pairs:
-        variant = variants.get(variant_id)
-        if variant is None or variant.product.status != ProductStatus.ACTIVE:
-            dropped.append(variant.product.name if variant else "An item")
-            continue
-        lines.append(CartLine(variant=variant, quantity=quantity))
-    kept = [[line.variant.id, line.quantity] for line in lines]
-    stored = session.get(SESSION_KEY)
-    if not isinstance(stored, dict) or stored.get("lines") != kept:
-        _save(session, kept)  # write back the cleaned cart: malformed or unsellable lines are gone for good
-    return lines, dropped
+def start_new_cart(session) -> None:
+    """After an order: the next cart is a new one (made by its first add) with a new checkout key, and the
+    finished key joins the last few orders' keys."""
+    finished = _stored(session).get("key")
+    placed = ([finished] if isinstance(finished, str) and finished else []) + _placed_keys(session)
+    _start(session, carts.new_cart_token(), placed, new=True)

@@ -1,17 +1,21 @@
-"""Checkout and cart forms. Parsing only: the rules live in checkout/."""
+"""Checkout and cart forms. Parsing only: the rules live in checkout/ (the checkout's in checkout/orders/validation.py)."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
-from checkout.orders.placing import ADDRESS_MAX, NAME_MAX, NOTE_MAX
+from checkout.models.coupons import CODE_MAX
 from checkout.orders.pricing import MAX_LINE_QUANTITY
+from checkout.orders.validation import ADDRESS_MAX, NAME_MAX, NOTE_MAX
 from checkout.phones import InvalidPhone, normalise_phone
+from checkout.web.integer_input import ID_MAX, parse_whole_number
 
 
 class AddToCartForm(FlaskForm):
-    variant_id = IntegerField(validators=[InputRequired(message="Choose an option.")])
+    variant_id = IntegerField(
+        validators=[InputRequired(message="Choose an option."), NumberRange(1, ID_MAX, "That item is not available.")]
+    )
     quantity = IntegerField(
         "Quantity",
         default=1,
@@ -22,8 +26,16 @@ class AddToCartForm(FlaskForm):
     )
 
 
+class CartCodeForm(FlaskForm):
+    """A discount code kept on the cart (blank removes it); whether it applies is the domain's answer."""
+
+    coupon_code = StringField(
+        "Discount code", render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": CODE_MAX}
+    )
+
+
 class UpdateCartForm(FlaskForm):
-    variant_id = IntegerField(validators=[InputRequired()])
+    variant_id = IntegerField(validators=[InputRequired(), NumberRange(1, ID_MAX)])
     quantity = IntegerField(
         "Quantity",
         validators=[
@@ -34,22 +46,34 @@ class UpdateCartForm(FlaskForm):
 
 
 class CheckoutForm(FlaskForm):
-    name = StringField(
-        "Your name", validators=[DataRequired(message="Please tell us your name."), Length(max=NAME_MAX)]
-    )
-    phone = StringField(
+    """What the shopper typed, read as text and a phone number; whether it makes an order is the domain's call.
+
+    The radio buttons show what the shop offers, but a value outside them is left for the domain to refuse
+    (validate_choice=False), so the shopper hears every problem at once, in the same words.
+    """
+
+    # Every field says what it holds, so a phone's autofill can fill the whole form in one tap; `required`
+    # and `maxlength` only tell the browser what the domain will ask (the form is sent with novalidate).
+    name = StringField("Your name", render_kw={"autocomplete": "name", "maxlength": NAME_MAX, "required": True})
+    phone = TelField(
         "WhatsApp number",
-        validators=[DataRequired(message="Please enter your WhatsApp number.")],
         description="We'll confirm your order on this number.",
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "required": True},
     )
     fulfilment = RadioField(
         "Delivery or pickup",
         choices=[SelectChoice("delivery", "Delivery"), SelectChoice("pickup", "Pickup")],
-        validators=[InputRequired(message="Choose delivery or pickup.")],
+        validate_choice=False,
+        render_kw={"required": True},
     )
-    address = TextAreaField("Delivery address", validators=[Optional(), Length(max=ADDRESS_MAX)])
-    payment_method = RadioField("Payment", validators=[InputRequired(message="Choose how you'll pay.")])
-    note = TextAreaField("Note for the shop (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+    address = TextAreaField("Delivery address", render_kw={"autocomplete": "street-address", "maxlength": ADDRESS_MAX})
+    payment_method = RadioField("Payment", validate_choice=False, render_kw={"required": True})
+    note = TextAreaField("Note for the shop (optional)", render_kw={"autocomplete": "off", "maxlength": NOTE_MAX})
+    coupon_code = StringField(
+        "Discount code (optional)",
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": CODE_MAX},
+    )
+    consent = BooleanField()  # the label is the shop's wording, recorded with the consent
     checkout_key = HiddenField(validators=[Length(max=64)])
     expected_subtotal = HiddenField()
 
@@ -59,7 +83,9 @@ class CheckoutForm(FlaskForm):
         self.payment_method.choices = [SelectChoice(value, label) for value, label in settings.payment_choices]
         if not settings.pickup_enabled:
             self.fulfilment.choices = [SelectChoice("delivery", "Delivery")]
+        self.consent.label.text = settings.consent_wording
         if not self.is_submitted():  # preselect on the empty form only; a POST must say what it wants
+            self.consent.data = settings.consent_ticked_by_default
             self.fulfilment.data = self.fulfilment.data or "delivery"
             if self.payment_method.choices:
                 self.payment_method.data = self.payment_method.data or self.payment_method.choices[0].value
@@ -71,10 +97,13 @@ class CheckoutForm(FlaskForm):
         except InvalidPhone as error:
             raise ValidationError(str(error)) from None
 
-    def validate_address(self, field):
-        if self.fulfilment.data == "delivery" and not (field.data or "").strip():
-            raise ValidationError("Please give the delivery address.")
+    def phone_if_valid(self) -> str:
+        """The typed number in E.164 if it reads as one, else "": applying a discount code needs no other field."""
+        try:
+            return normalise_phone(self.phone.data or "", self.default_region)
+        except InvalidPhone:
+            return ""
 
     def expected_subtotal_minor(self) -> int | None:
         value = (self.expected_subtotal.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_whole_number(value)  # amounts are integer columns too

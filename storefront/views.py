@@ -1,20 +1,57 @@
 """Storefront views: parse the request, call checkout/, render. HTMX requests get just the fragment."""
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
 from markupsafe import Markup
 
-from checkout import catalog, page_cache
-from checkout.fragments import render_block, wants_fragment
+from checkout import carts
+from checkout.catalog.queries import (
+    SEARCH_MAX,
+    get_active_product,
+    list_active_products,
+    list_categories,
+    option_choices,
+    sold_out_product_ids,
+)
+from checkout.catalog.stock import availability
+from checkout.database import utcnow
+from checkout.extensions import limiter
 from checkout.models.store import get_store_settings
-from checkout.orders.errors import InvalidOrderDetails, OrderError
-from checkout.orders.placing import CustomerDetails, find_order_by_checkout_key, place_order
-from checkout.orders.pricing import delivery_fee
-from checkout.orders.status_page import find_order_by_token
-from checkout.urls import external_url
-from checkout.whatsapp.links import HandoffLinks, build_order_summary, handoff_links, qr_link, qr_svg
+from checkout.money import format_money
+from checkout.orders import limits
+from checkout.orders.coupons import apply_code
+from checkout.orders.customer_timeline import customer_timeline, parcel_on_the_way
+from checkout.orders.error_responses import response_for
+from checkout.orders.errors import CouponNotAccepted, FieldProblem, OrderError, ProductUnavailable
+from checkout.orders.placing import (
+    details_differing_from,
+    find_order_by_checkout_key,
+    pending_orders_with_keys,
+    place_order,
+)
+from checkout.orders.pricing import total_lines
+from checkout.orders.status_page import find_order_by_token, find_order_for_handoff
+from checkout.orders.validation import CustomerDetails, order_details_problems
+from checkout.payments.display import customer_payment, payment_state
+from checkout.receipts.pdf import receipt_download
+from checkout.receipts.receipt import receipt_payment, receipt_payments
+from checkout.web import page_cache
+from checkout.web.fragments import render_block, render_page_or_block, wants_fragment
+from checkout.web.templating import settings_for_display
+from checkout.web.urls import external_url, status_url
+from checkout.whatsapp.consent import record_checkout_consent
+from checkout.whatsapp.links import (
+    HandoffLinks,
+    build_order_summary,
+    handoff_links,
+    order_question_text,
+    qr_link,
+    qr_svg,
+)
 from storefront import cart as shopping_cart
-from storefront import storefront_blueprint as bp
-from storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
+from storefront.blueprint import storefront_blueprint as bp
+from storefront.forms import AddToCartForm, CartCodeForm, CheckoutForm, UpdateCartForm
+from storefront.pagination import page_number, page_of
 
 
 @bp.app_context_processor
@@ -25,32 +62,41 @@ def cart_badge():
 @bp.get("/")
 def catalog_page():
     category = request.args.get("category", "").strip()[:80] or None
-    search = request.args.get("q", "").strip()[: catalog.SEARCH_MAX]
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
+    number = page_number(request.args.get("page"))
 
     def catalog_context() -> dict:
-        products = catalog.list_active_products(category, search)
+        page = page_of(list_active_products(category, search), number)
         return dict(
-            products=products,
-            categories=catalog.list_categories(),
+            products=page.items,
+            page=page,
+            categories=list_categories(),
             active_category=category,
             search=search,
-            sold_out=catalog.sold_out_product_ids(products, catalog.availability(products)),
+            sold_out=sold_out_product_ids(page.items, availability(page.items)),
         )
 
     def whole_page() -> str:
         catalog_html = page_cache.rendered(
-            ("catalog", category, search), lambda: render_template("storefront/_catalog.html", **catalog_context())
+            ("catalog", category, search, number),
+            lambda: render_template("storefront/_catalog.html", **catalog_context()),
         )
         # Only GET forms here: no CSRF token, so a first visit starts no session and sets no cookie.
-        return render_template("storefront/catalog.html", catalog_html=catalog_html, read_only_page=True)
+        return render_template(
+            "storefront/catalog.html",
+            catalog_html=catalog_html,
+            page_number=number,
+            read_only_page=True,
+            waiting_orders=_waiting_orders(),
+        )
 
     if wants_fragment():
         return page_cache.rendered(
-            ("catalog-results", category, search),
+            ("catalog-results", category, search, number),
             lambda: render_block("storefront/_catalog.html", "results", **catalog_context()),
         )
     if not session:  # no cart and no messages: the very page every such visitor gets
-        return page_cache.rendered(("catalog-page", category, search), whole_page)
+        return page_cache.rendered(("catalog-page", category, search, number), whole_page)
     return whole_page()
 
 
@@ -60,20 +106,27 @@ def product_page(slug: str):
     if rendered is None:
         abort(404)
     product_name, product_html = rendered
-    return render_template("storefront/product.html", product_name=product_name, product_html=product_html)
+    shopping_cart.reserve_cart(session)  # the add then needs no new cookie: leaving at once keeps the item
+    return render_template(
+        "storefront/product.html",
+        product_name=product_name,
+        product_html=product_html,
+        waiting_orders=_waiting_orders(),
+    )
 
 
 def _render_product(slug: str) -> tuple[str, Markup] | None:
     """The product's name and page body, the same for every visitor; None if it is not for sale."""
-    product = catalog.get_active_product(slug)
+    product = get_active_product(slug)
     if product is None:
         return None
-    available = catalog.availability([product])
+    available = availability([product])
     first_in_stock = next((v for v in product.variants if available.get(v.id)), None)
     html = render_template(
         "storefront/_product.html",
         product=product,
         available=available,
+        option_choices=option_choices(product, available),
         selected_variant_id=first_in_stock.id if first_in_stock else None,
     )
     return product.name, Markup(html)
@@ -82,47 +135,65 @@ def _render_product(slug: str) -> tuple[str, Markup] | None:
 @bp.post("/cart/add")
 def add_to_cart():
     form = AddToCartForm()
-    variant = catalog.get_variant(form.variant_id.data) if form.validate() else None
-    if variant is None or not variant.product.is_sellable:
-        message = "; ".join(e for errors in form.errors.values() for e in errors) or "That item is not available."
+    try:
+        if not form.validate():
+            raise ValueError("; ".join(e for errors in form.errors.values() for e in errors))
+        change = shopping_cart.add_to_cart(session, form.variant_id.data, form.quantity.data)
+    except (ValueError, OrderError) as error:
+        message = "That item is not available." if isinstance(error, ProductUnavailable) else str(error)
         if wants_fragment():
             return render_template("storefront/_add_result.html", error=message), 422
         flash(message, "error")
         return redirect(request.referrer or url_for("storefront.catalog_page"))
-    try:
-        shopping_cart.add_to_cart(session, variant.id, form.quantity.data)
-    except shopping_cart.CartFull as error:
-        if wants_fragment():
-            return render_template("storefront/_add_result.html", error=str(error)), 422
-        flash(str(error), "error")
-        return redirect(url_for("storefront.cart_page"))
+    note = change.note.message if change.note else None
     if wants_fragment():
         return render_template(
-            "storefront/_add_result.html", variant=variant, cart_count=shopping_cart.cart_item_count(session)
+            "storefront/_add_result.html",
+            variant=change.variant,
+            note=note,
+            cart_count=shopping_cart.cart_item_count(session),
         )
-    flash(f"Added {variant.product.name} to your cart.", "success")
+    flash(f"Added {change.variant.product.name} to your cart.", "success")
+    if note:
+        flash(note, "warning")
     return redirect(url_for("storefront.cart_page"))
 
 
 def _cart_context():
+    """The cart priced as an order would be, each change since the shopper last looked told once."""
     settings = get_store_settings()
-    lines, dropped = shopping_cart.load_cart_lines(session)
-    for name in dropped:
-        flash(f"{name} is no longer available and was removed from your cart.", "warning")
-    subtotal = sum(line.line_total_minor for line in lines)
+    cart = shopping_cart.current_cart(session)
+    priced = carts.price_cart(cart, "delivery", settings)
+    for note in priced.notes:
+        flash(note.message, "warning")
+    carts.record_shown(cart, priced)
+    quote, code_problem = carts.with_cart_code(cart, priced.quote, settings)
+    if code_problem:
+        flash(code_problem, "warning")
     return dict(
-        lines=lines,
-        subtotal_minor=subtotal,
-        delivery_fee_minor=delivery_fee(subtotal, "delivery", settings),
-        available=catalog.availability(list({line.variant.product for line in lines})),
+        lines=priced.lines,
+        subtotal_minor=priced.quote.subtotal_minor,
+        delivery_fee_minor=priced.quote.delivery_fee_minor,
+        available=priced.available,
+        quote=quote,  # with the discount code kept on the cart
+        code_form=CartCodeForm(formdata=None, data={"coupon_code": cart.coupon_code if cart else ""}),
     )
 
 
 def _render_cart(status: int = 200):
-    context = _cart_context()
-    if wants_fragment():
-        return render_block("storefront/cart.html", "cart", fragment=True, **context), status
-    return render_template("storefront/cart.html", **context), status
+    page = render_page_or_block(
+        "storefront/cart.html",
+        "cart",
+        page_only=lambda: {"waiting_orders": _waiting_orders()},
+        fragment=wants_fragment(),  # a swapped cart brings the badge and the flashed messages with it
+        **_cart_context(),
+    )
+    return page, status
+
+
+def _waiting_orders() -> list:
+    """This browser's recent orders that still wait for the shop: a shopper back from WhatsApp finds them."""
+    return pending_orders_with_keys(shopping_cart.placed_checkout_keys(session))
 
 
 @bp.get("/cart")
@@ -140,6 +211,32 @@ def update_cart():
     return _render_cart() if wants_fragment() else redirect(url_for("storefront.cart_page"))
 
 
+@bp.post("/cart/code")
+@limiter.limit("30 per 10 minutes")  # enough to fix a typo or two, too few to guess codes
+def keep_cart_code():
+    """Keep a discount code on the cart (blank removes it); the cart shows what it saves, or why it does not apply."""
+    form = CartCodeForm()
+    cart = shopping_cart.current_cart(session)
+    status = 200
+    if cart is not None and form.validate():
+        settings = get_store_settings()
+        try:
+            quote = carts.keep_code(
+                cart, form.coupon_code.data or "", carts.price_cart(cart, "delivery", settings).quote, settings
+            )
+            saved = format_money(quote.coupon_saving_minor, quote.currency, settings.locale)
+            flash(
+                f"Code {quote.coupon_code} applied: you save {saved}."
+                if quote.coupon_code
+                else "Discount code removed.",
+                "success",
+            )
+        except OrderError as refused:  # the code does not apply, or the cart was ordered meanwhile
+            flash(str(refused), "error")
+            status = 422
+    return _render_cart(status) if wants_fragment() else redirect(url_for("storefront.cart_page"))
+
+
 @bp.post("/cart/remove")
 def remove_from_cart():
     form = UpdateCartForm(data={"quantity": 0})
@@ -153,57 +250,153 @@ def _render_checkout(form: CheckoutForm, status: int = 200, error: str | None = 
     if not context["lines"]:
         flash("Your cart is empty.", "warning")
         return redirect(url_for("storefront.cart_page"))
-    form.checkout_key.data = form.checkout_key.data or shopping_cart.checkout_key(session)
+    form.checkout_key.data = shopping_cart.issued_checkout_key(session, form.checkout_key.data)
     form.expected_subtotal.data = str(context["subtotal_minor"])
-    return render_template("storefront/checkout.html", form=form, error=error, **context), status
+    context["priced"] = _priced_with_code(form, context["lines"])
+    if status == 200 and form.coupon_code.errors:
+        status = 422
+    page = render_template("storefront/checkout.html", form=form, error=error, **context)
+    # After rendering: the commit expires what the page read, which would otherwise be read again.
+    carts.record_checkout_started(shopping_cart.current_cart(session))
+    return page, status
+
+
+def _priced_with_code(form: CheckoutForm, lines):
+    """The checkout's figures with the typed discount code applied; a refused code's reason goes under its box."""
+    settings = get_store_settings()
+    quote = total_lines(lines, "delivery", settings)
+    if form.coupon_code.errors:
+        return quote
+    try:
+        return apply_code(
+            quote, form.coupon_code.data or "", phone=form.phone_if_valid(), now=utcnow(), settings=settings
+        )
+    except CouponNotAccepted as refused:
+        form.coupon_code.errors = [str(refused)]
+        return quote
 
 
 @bp.get("/checkout")
 def checkout_page():
+    form = CheckoutForm(get_store_settings())
+    cart = shopping_cart.current_cart(session)
+    if cart is not None and not form.coupon_code.data:
+        form.coupon_code.data = cart.coupon_code  # the code kept on the cart goes on to checkout
+    return _render_checkout(form)
+
+
+@bp.post("/checkout/code")
+@limiter.limit("30 per 10 minutes")  # enough to fix a typo or two, too few to guess codes
+def apply_coupon_view():
+    """The checkout again with the discount code applied (or its reason for not applying), details kept."""
     return _render_checkout(CheckoutForm(get_store_settings()))
 
 
 @bp.post("/checkout")
+@limits.per_address()
 def place_order_view():
     settings = get_store_settings()
     form = CheckoutForm(settings)
     # A repeat of a submission that already made an order goes to that order, whatever else it says.
-    existing = find_order_by_checkout_key(form.checkout_key.data or None)
+    # Only a key this session was given counts: a key from anywhere else would open someone else's order.
+    checkout_key = shopping_cart.issued_checkout_key(session, form.checkout_key.data)
+    read = form.validate()
+    details = _customer_details(form)
+    problems = order_details_problems(details, settings)
+    existing = find_order_by_checkout_key(checkout_key)
     if existing is not None:
-        _forget_cart_of(existing)
+        _forget_cart_of(existing, link=True)
+        if read and not problems:
+            _say_details_were_not_used(existing, details_differing_from(existing, details))
         return redirect(url_for("storefront.handoff_page", token=existing.status_token), 303)
-    if not form.validate():
+    cart = shopping_cart.current_cart(session)
+    cart_id = cart.id if cart is not None else None
+    typed = dict(name=details.name.strip(), phone=details.phone)  # kept on the cart, placed or not
+    if not read or problems:
+        carts.note_customer(cart, **typed)
+        _show_problems(form, problems)
         return _render_checkout(form, 422)
-    details = CustomerDetails(
-        name=form.name.data.strip(),
-        phone=form.normalised_phone,
-        fulfilment=form.fulfilment.data,
+    try:
+        with limits.per_phone(details.phone):
+            order = place_order(
+                lines=carts.order_lines(cart) if cart is not None else [],
+                details=details,
+                settings=settings,
+                checkout_key=checkout_key,
+                expected_subtotal_minor=form.expected_subtotal_minor(),
+                coupon_code=form.coupon_code.data or "",
+            )
+    except RateLimitExceeded as limited:
+        carts.note_customer(cart, **typed)
+        form.phone.errors = [limited.description]
+        return _render_checkout(form, 429)
+    except OrderError as error:
+        carts.note_customer(cart, **typed)
+        response = response_for(error)
+        if response.on_form:
+            _show_problems(form, error.problems)
+            return _render_checkout(form, response.status)
+        form.expected_subtotal.data = None  # show the new figures; the next submit uses them
+        return _render_checkout(form, response.status, error=str(error))
+    handoff = url_for("storefront.handoff_page", token=order.status_token)
+    if form.consent.data:
+        record_checkout_consent(order, source="website", wording=settings.consent_wording)
+    _forget_cart_of(order)
+    carts.mark_ordered(cart_id, order.id, **typed)
+    return redirect(handoff, 303)
+
+
+def _customer_details(form: CheckoutForm) -> CustomerDetails:
+    return CustomerDetails(
+        name=form.name.data or "",
+        phone=form.normalised_phone or "",
+        fulfilment=form.fulfilment.data or "",
         address=(form.address.data or "").replace("\r\n", "\n"),
-        payment_method=form.payment_method.data,
+        payment_method=form.payment_method.data or "",
         note=(form.note.data or "").replace("\r\n", "\n"),
     )
-    try:
-        order = place_order(
-            lines=shopping_cart.cart_pairs(session),
-            details=details,
-            settings=settings,
-            checkout_key=form.checkout_key.data or shopping_cart.checkout_key(session),
-            expected_subtotal_minor=form.expected_subtotal_minor(),
-        )
-    except InvalidOrderDetails as error:
-        getattr(form, error.field).errors = [error.message]
-        return _render_checkout(form, 422)
-    except OrderError as error:
-        form.expected_subtotal.data = None  # show the new figures; the next submit uses them
-        return _render_checkout(form, 409, error=str(error))
-    _forget_cart_of(order)
-    return redirect(url_for("storefront.handoff_page", token=order.status_token), 303)
 
 
-def _forget_cart_of(order) -> None:
-    """Clear the cart that made this order (and only that one: a newer cart is left alone)."""
-    if shopping_cart.checkout_key(session) == order.checkout_key:
-        shopping_cart.clear_cart(session)
+def _show_problems(form: CheckoutForm, problems: list[FieldProblem]) -> None:
+    """Each problem under its field, unless the field could not even be read (that error says more)."""
+    for problem in problems:
+        field = form[problem.field]
+        if not field.errors:
+            field.errors = [problem.message]
+
+
+def _say_details_were_not_used(order, differing: list[str]) -> None:
+    """A second tab (or a changed resubmission) lands on the order already placed: say so, and how to change it."""
+    if not differing:
+        return
+    changed = differing[0] if len(differing) == 1 else ", ".join(differing[:-1]) + " and " + differing[-1]
+    verb = "was" if len(differing) == 1 else "were"
+    flash(
+        f"Order {order.reference} was already placed with the details you gave first, so the new {changed} "
+        f"{verb} not used. To change them, send {get_store_settings().name} a message on WhatsApp.",
+        "warning",
+    )
+
+
+def _forget_cart_of(order, *, link: bool = False) -> None:
+    """Give this browser a new cart after the one that made this order (and only then: a newer cart is
+    left alone). `link`: a repeat, whose first answer may have been lost before its cart was linked."""
+    if shopping_cart.checkout_key(session) != order.checkout_key:
+        return
+    cart = shopping_cart.current_cart(session) if link else None
+    if cart is not None:
+        carts.mark_ordered(cart.id, order.id)
+    shopping_cart.start_new_cart(session)
+
+
+@bp.get("/cart/open/<token>")
+def open_cart(token: str):
+    """A reopen link (from the widget, a message or an order's page): continue that cart in this browser."""
+    cart = carts.reopen_cart(token)
+    if cart is None:
+        return render_template("storefront/cart_gone.html"), 404
+    shopping_cart.adopt_cart(session, cart)
+    return redirect(url_for("storefront.cart_page"))
 
 
 def _order_or_404(token: str):
@@ -215,9 +408,15 @@ def _order_or_404(token: str):
 
 @bp.get("/o/<token>/whatsapp")
 def handoff_page(token: str):
-    order = _order_or_404(token)
+    order = find_order_for_handoff(token) or abort(404)
     summary, links = _whatsapp_message(order)
-    return render_template("storefront/handoff.html", order=order, summary=summary, links=links)
+    return render_template(
+        "storefront/handoff.html",
+        order=order,
+        summary=summary,
+        links=links,
+        payment=customer_payment(order, get_store_settings()),
+    )
 
 
 @bp.get("/o/<token>/qr.svg")
@@ -239,12 +438,34 @@ def whatsapp_redirect(token: str):
 
 def _whatsapp_message(order) -> tuple[str, HandoffLinks]:
     settings = get_store_settings()
-    status_url = external_url("storefront.order_status", token=order.status_token)
-    summary = build_order_summary(order, settings, status_url)
+    summary = build_order_summary(order, settings, status_url(order))
     return summary, handoff_links(settings.whatsapp_digits, summary)
+
+
+@bp.get("/o/<token>/receipt/<int:payment_id>.pdf")
+@limiter.limit("60 per minute")  # a PDF costs about half a second to draw: Meta's fetch and a few taps, not a flood
+def payment_receipt(token: str, payment_id: int):
+    """A payment's receipt for whoever holds the order's status link (the link the customer was sent)."""
+    order = _order_or_404(token)
+    payment = receipt_payment(order, payment_id) or abort(404)
+    body, headers = receipt_download(order, payment, get_store_settings())
+    return body, 200, headers
 
 
 @bp.get("/o/<token>")
 def order_status(token: str):
     order = _order_or_404(token)
-    return render_template("storefront/order_status.html", order=order)
+    settings = settings_for_display()
+    locale = settings.locale
+    payment, receipts = customer_payment(order, settings), receipt_payments(order)
+    return render_template(
+        "storefront/order_status.html",
+        order=order,
+        question_link=handoff_links(settings.whatsapp_digits, order_question_text(order)).app,
+        timeline=customer_timeline(order, locale),
+        parcel=parcel_on_the_way(order, locale),
+        cart=carts.find_cart_of_order(order),
+        payment=payment,
+        payment_state=payment_state(order, settings, payment, receipts),
+        receipts=receipts,
+    )

@@ -8,14 +8,38 @@ import os
 
 os.environ.setdefault("CHATOUT_QUEUE", "memory")  # jobs wait in memory; tests run the worker functions themselves
 
+import psycopg  # noqa: E402
 import pytest  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from checkout import create_app  # noqa: E402
 from checkout.config import database_url  # noqa: E402
 from checkout.extensions import db  # noqa: E402
 
-POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+
+def _database_of_this_test_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`test_gw0`, `test_gw1`…).
+
+    Workers empty every table after each test, so two of them on one database would wipe each other's rows.
+    The database is made on first use; processes a test starts inherit its URL through DATABASE_URL.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith(("postgres://", "postgresql")):
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database or 'test'}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    own = parsed.set(database=name).render_as_string(hide_password=False)
+    os.environ["DATABASE_URL"] = own
+    return own
+
+
+POSTGRES_URL = _database_of_this_test_worker(os.environ.get("DATABASE_URL", ""))
 ON_POSTGRES = POSTGRES_URL.startswith(("postgres://", "postgresql"))
 
 

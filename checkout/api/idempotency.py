@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from checkout.database import utcnow
+from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models.api import IdempotencyRecord
 
@@ -42,20 +42,20 @@ class InFlight(Exception):
 def begin(api_key_id: int, key: str, fingerprint: str) -> Replay | IdempotencyRecord:
     """Claim the key for this request, or return the stored answer to replay. Commits its own row."""
     cutoff = utcnow() - LIFETIME
-    db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == api_key_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < cutoff,
-        )
-    )
     record = IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=fingerprint)
-    db.session.add(record)
     try:
-        db.session.commit()
+        with transaction():
+            db.session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.api_key_id == api_key_id,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.created_at < cutoff,
+                )
+            )
+            db.session.add(record)
         return record
     except IntegrityError:
-        db.session.rollback()
+        pass  # the key is taken: by a request still in flight, or by one whose answer is stored
     existing = db.session.scalar(
         select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
     )

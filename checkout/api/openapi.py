@@ -1,6 +1,12 @@
 """The Store API's OpenAPI 3.1 description. A test checks it names every route the blueprint has."""
 
+from checkout.models.coupons import CODE_MAX
+from checkout.orders.error_responses import RESPONSES
+from checkout.orders.errors import ErrorCode
 from checkout.orders.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY
+
+# The error codes a refused discount code answers with (422, or 409 once it is used up).
+COUPON_REFUSALS = [RESPONSES[code].api_code for code in ErrorCode if code.value.startswith("coupon_")]
 
 ERROR = {
     "type": "object",
@@ -32,6 +38,15 @@ ITEM = {
     },
 }
 
+COUPON_CODE = {
+    "type": "string",
+    "maxLength": CODE_MAX,
+    "description": "A discount code (any case). A code that can't be used is refused with its reason: "
+    + ", ".join(COUPON_REFUSALS)
+    + "; the message is under `fields.coupon_code`.",
+    "examples": ["WELCOME10"],
+}
+
 ORDER_REQUEST = {
     "type": "object",
     "required": ["items", "customer"],
@@ -61,6 +76,15 @@ ORDER_REQUEST = {
         },
         "note": {"type": "string", "maxLength": 500},
         "external_reference": {"type": "string", "maxLength": 64},
+        "coupon_code": COUPON_CODE,
+        "consent": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "The customer ticked the shop's consent wording (`consent_wording` in /widget/config) to get order "
+                "updates and reminders on WhatsApp. Recorded with that wording; without it no reminder is sent."
+            ),
+        },
     },
 }
 
@@ -86,13 +110,24 @@ ORDER = {
         "source": {"type": "string", "enum": ["website", "whatsapp", "api"]},
         "currency": {"type": "string"},
         "subtotal_minor": {"type": "integer"},
-        "delivery_fee_minor": {"type": "integer"},
-        "total_minor": {"type": "integer", "description": "Integer minor units of `currency` (paise, cents)."},
+        "delivery_fee_minor": {"type": "integer", "description": "0 when a free-delivery code waived it."},
+        "discount_minor": {"type": "integer", "description": "What the discount code took off the items."},
+        "delivery_discount_minor": {"type": "integer", "description": "The delivery fee a free-delivery code waived."},
+        "coupon_code": {"type": ["string", "null"], "description": "The discount code the order used."},
+        "total_minor": {
+            "type": "integer",
+            "description": "Integer minor units of `currency` (paise, cents): subtotal - discount + delivery fee.",
+        },
+        "amount_paid_minor": {"type": "integer"},
+        "subtotal_display": {"type": "string"},
+        "delivery_fee_display": {"type": "string"},
+        "discount_display": {"type": "string"},
         "total_display": {"type": "string"},
         "lines": {"type": "array", "items": LINE},
         "status_url": {"type": "string", "format": "uri"},
         "created_at": {"type": "string", "format": "date-time"},
         "fulfilment": {"type": "string"},
+        "delivery_address": {"type": "string"},
         "payment_method": {"type": "string"},
         "payment_status": {"type": "string"},
         "external_reference": {"type": "string"},
@@ -159,6 +194,104 @@ PRODUCTS = {
     },
 }
 
+QUOTE_REQUEST = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {"type": "array", "minItems": 1, "maxItems": MAX_CART_LINES, "items": ITEM},
+        "delivery": {"type": "string", "enum": ["delivery", "pickup"], "default": "delivery"},
+        "coupon_code": COUPON_CODE,
+    },
+}
+
+QUOTE = {
+    "type": "object",
+    "required": ["currency", "subtotal_minor", "delivery_fee_minor", "total_minor", "lines"],
+    "properties": {
+        "currency": {"type": "string"},
+        "subtotal_minor": {"type": "integer"},
+        "subtotal_display": {"type": "string"},
+        "delivery_fee_minor": {"type": "integer"},
+        "delivery_fee_display": {"type": "string"},
+        "discount_minor": {"type": "integer", "description": "What the discount code takes off the items."},
+        "discount_display": {"type": "string"},
+        "coupon_code": {"type": ["string", "null"], "description": "The code applied, as the shop keeps it."},
+        "coupon_saving_minor": {
+            "type": "integer",
+            "description": "Everything the code saves: the items' discount, or the delivery fee it waives.",
+        },
+        "coupon_saving_display": {"type": "string"},
+        "total_minor": {"type": "integer"},
+        "total_display": {"type": "string"},
+        "lines": {"type": "array", "items": LINE},
+    },
+}
+
+CART_CREATE_REQUEST = {
+    "type": "object",
+    "properties": {
+        "items": {"type": "array", "minItems": 1, "maxItems": MAX_CART_LINES, "items": ITEM},
+    },
+}
+
+CART_CHECKOUT_REQUEST = {
+    "type": "object",
+    "required": ["customer"],
+    "description": "The customer's details; the lines are the cart's.",
+    "properties": {name: ORDER_REQUEST["properties"][name] for name in ORDER_REQUEST["properties"] if name != "items"},
+}
+
+SET_QUANTITY = {
+    "type": "object",
+    "required": ["quantity"],
+    "properties": {"quantity": {"type": "integer", "minimum": 0, "maximum": MAX_LINE_QUANTITY}},
+}
+
+CART_NOTE = {
+    "type": "object",
+    "required": ["sku", "kind", "message"],
+    "properties": {
+        "sku": {"type": "string"},
+        "kind": {
+            "type": "string",
+            "enum": ["unavailable", "sold_out", "fewer_left", "price_changed", "limited"],
+            "description": "unavailable: no longer sold, left out of the total; sold_out and fewer_left: the "
+            "order would be refused as it is; price_changed: since the line was added; limited: this change "
+            "gave fewer than asked.",
+        },
+        "message": {"type": "string", "description": "Ready to show the shopper."},
+    },
+}
+
+CART = {
+    "type": "object",
+    "required": ["token", "ordered", "open_url", "currency", "total_minor", "lines", "notes"],
+    "properties": {
+        **QUOTE["properties"],
+        "token": {"type": "string", "description": "Keep it: it is the only way back to this cart."},
+        "channel": {"type": "string", "enum": ["website", "widget", "api", "whatsapp"]},
+        "ordered": {"type": "boolean", "description": "The cart was placed as an order: start a new one."},
+        "open_url": {
+            "type": "string",
+            "format": "uri",
+            "description": "Continues this cart on the shop's own site.",
+        },
+        "item_count": {"type": "integer"},
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {**LINE["properties"], "available": {"type": "integer"}},
+            },
+        },
+        "notes": {"type": "array", "items": CART_NOTE},
+        "coupon_error": {
+            "type": ["string", "null"],
+            "description": "Why the `coupon_code` asked for does not apply (the cart is priced without it).",
+        },
+    },
+}
+
 WIDGET_CONFIG = {
     "type": "object",
     "properties": {
@@ -172,6 +305,8 @@ WIDGET_CONFIG = {
         "locale": {"type": "string"},
         "pickup_enabled": {"type": "boolean"},
         "payment_methods": {"type": "array", "items": {"type": "string"}},
+        "consent_wording": {"type": "string", "description": "The checkbox's words for WhatsApp reminders."},
+        "consent_ticked": {"type": "boolean", "description": "Whether the checkbox starts ticked."},
     },
 }
 
@@ -182,6 +317,120 @@ def _json(schema: dict, description: str) -> dict:
 
 def _error(description: str) -> dict:
     return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+def _body(schema_name: str, required: bool = True) -> dict:
+    return {
+        "required": required,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
+
+
+CART_SECURITY = [{"secretKey": []}, {"widgetKey": []}]
+TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+SKU = {"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}, "description": "A line's SKU."}
+DELIVERY = {
+    "name": "delivery",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["delivery", "pickup"], "default": "delivery"},
+    "description": "How the cart is priced.",
+}
+TYPED_CODE = {
+    "name": "coupon_code",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 40},
+    "description": "A discount code to price the cart with; a code that does not apply is explained in `coupon_error`.",
+}
+CART_ANSWERS = {
+    "200": _json({"$ref": "#/components/schemas/Cart"}, "The cart, priced, with notes on lines that changed"),
+    "400": _error("The body is not JSON, or a field or parameter holds a NUL character"),
+    "401": _error("No valid key"),
+    "403": _error("A widget key from a site that is not allowed"),
+    "404": _error("No such cart (or it expired), or no such line in it"),
+    "409": _error("The cart was already ordered (cart_already_ordered), or the item is sold out"),
+    "422": _error("Unknown SKUs, bad quantities, a product not for sale or a full cart"),
+    "429": _error("Too many requests"),
+}
+
+CART_PATHS = {
+    "/carts": {
+        "post": {
+            "summary": "Start a cart on the server (with its first items, if given)",
+            "description": "Items that cannot be added (sold out, not for sale) are explained in `notes`.",
+            "security": CART_SECURITY,
+            "parameters": [DELIVERY, TYPED_CODE],
+            "requestBody": _body("CartCreateRequest", required=False),
+            "responses": {
+                "201": _json({"$ref": "#/components/schemas/Cart"}, "The new cart and its token"),
+                **{code: answer for code, answer in CART_ANSWERS.items() if code not in ("200", "404", "409")},
+            },
+        }
+    },
+    "/carts/{token}": {
+        "get": {
+            "summary": "Read a cart, priced as an order would be charged now",
+            "security": CART_SECURITY,
+            "parameters": [TOKEN, DELIVERY, TYPED_CODE],
+            "responses": {code: CART_ANSWERS[code] for code in ("200", "400", "401", "403", "404", "422", "429")},
+        }
+    },
+    "/carts/{token}/lines": {
+        "post": {
+            "summary": "Add an item; the same item again adds to its line, up to what the shop has",
+            "security": CART_SECURITY,
+            "parameters": [TOKEN, DELIVERY, TYPED_CODE],
+            "requestBody": _body("CartItem"),
+            "responses": CART_ANSWERS,
+        }
+    },
+    "/carts/{token}/lines/{sku}": {
+        "put": {
+            "summary": "Set a line's quantity (0 removes it)",
+            "security": CART_SECURITY,
+            "parameters": [TOKEN, SKU, DELIVERY, TYPED_CODE],
+            "requestBody": _body("SetQuantity"),
+            "responses": CART_ANSWERS,
+        },
+        "delete": {
+            "summary": "Remove a line",
+            "security": CART_SECURITY,
+            "parameters": [TOKEN, SKU, DELIVERY, TYPED_CODE],
+            "responses": CART_ANSWERS,
+        },
+    },
+    "/carts/{token}/order": {
+        "post": {
+            "summary": "Place the cart as a pending order (once: a cart makes one order)",
+            "security": CART_SECURITY,
+            "parameters": [
+                TOKEN,
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Repeat a request safely: the first answer is replayed for 24 hours.",
+                },
+            ],
+            "requestBody": _body("CartCheckoutRequest"),
+            "responses": {
+                "201": _json({"$ref": "#/components/schemas/Order"}, "The order, with its WhatsApp handoff links"),
+                "400": _error("The body is not JSON"),
+                "401": _error("No valid key"),
+                "403": _error("A widget key from a site that is not allowed"),
+                "404": _error("No such cart (or it expired)"),
+                "409": _error(
+                    "Out of stock, a product no longer sold, the cart already ordered, or the same "
+                    "Idempotency-Key still in progress"
+                ),
+                "422": _error("Field-by-field problems, an empty cart, or an Idempotency-Key reused"),
+                "429": _error("Too many requests, or too many orders for this phone number"),
+            },
+        }
+    },
+}
 
 
 def openapi_document(app) -> dict:
@@ -205,7 +454,7 @@ def openapi_document(app) -> dict:
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-Chatout-Widget-Key",
-                    "description": "The public widget key (chw_…): creates orders from allowed origins only.",
+                    "description": "The public widget key (chw_…): carts and orders, from allowed origins only.",
                 },
             },
             "schemas": {
@@ -215,6 +464,13 @@ def openapi_document(app) -> dict:
                 "PublicStatus": PUBLIC_STATUS,
                 "Products": PRODUCTS,
                 "WidgetConfig": WIDGET_CONFIG,
+                "QuoteRequest": QUOTE_REQUEST,
+                "Quote": QUOTE,
+                "Cart": CART,
+                "CartCreateRequest": CART_CREATE_REQUEST,
+                "CartItem": ITEM,
+                "SetQuantity": SET_QUANTITY,
+                "CartCheckoutRequest": CART_CHECKOUT_REQUEST,
             },
         },
         "paths": {
@@ -242,12 +498,42 @@ def openapi_document(app) -> dict:
                         "400": _error("The body is not JSON"),
                         "401": _error("No valid key"),
                         "403": _error("A widget key from a site that is not allowed"),
-                        "409": _error("Out of stock, or the same Idempotency-Key is still in progress"),
-                        "422": _error("Field-by-field problems, or an Idempotency-Key reused with another body"),
+                        "409": _error(
+                            "Out of stock, the same Idempotency-Key is still in progress, or the discount code "
+                            "is used up (coupon_used_up)"
+                        ),
+                        "422": _error(
+                            "Field-by-field problems, an Idempotency-Key reused with another body, the "
+                            "customer's phone holding the most items the shop allows in unconfirmed orders "
+                            "(pending_units_limit), or a discount code that can't be used (coupon_…)"
+                        ),
+                        "429": _error("Too many requests, or too many orders for this phone number"),
+                    },
+                }
+            },
+            "/quote": {
+                "post": {
+                    "summary": "Price a cart: subtotal, delivery and total, as an order would be charged now",
+                    "security": [{"secretKey": []}, {"widgetKey": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuoteRequest"}}},
+                    },
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Quote"}, "The prices"),
+                        "400": _error("The body is not JSON"),
+                        "401": _error("No valid key"),
+                        "403": _error("A widget key from a site that is not allowed"),
+                        "409": _error("The discount code is used up (coupon_used_up)"),
+                        "422": _error(
+                            "Unknown SKUs, bad quantities, an unavailable product, or a discount code that can't "
+                            "be used (coupon_unknown, coupon_expired, coupon_minimum_not_reached…)"
+                        ),
                         "429": _error("Too many requests"),
                     },
                 }
             },
+            **CART_PATHS,
             "/orders/{reference}": {
                 "get": {
                     "summary": "Read an order",
@@ -299,6 +585,7 @@ def openapi_document(app) -> dict:
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/WidgetConfig"}, "Widget settings"),
                         "401": _error("No valid widget key"),
+                        "403": _error("Asked from a site that is not allowed (readable there, to say why)"),
                         "429": _error("Too many requests"),
                     },
                 }

@@ -1,78 +1,79 @@
 """What the Store API says about orders and products."""
 
+from checkout.carts import CartNote, PricedCart
+from checkout.models.carts import Cart
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings
 from checkout.money import format_money
-from checkout.orders.lifecycle import OrderStatus
-from checkout.urls import absolute_url, external_url
+from checkout.orders.documents import order_document
+from checkout.orders.pricing import Quote
+from checkout.web.urls import absolute_url, external_url, status_url
 from checkout.whatsapp.links import build_order_summary, handoff_links, qr_link
 
 
-def order_json(order: Order, settings: StoreSettings, *, full: bool = True) -> dict:
-    status_url = external_url("storefront.order_status", token=order.status_token)
-    money = lambda amount: format_money(amount, order.currency, settings.locale)  # noqa: E731
-    body = {
-        "reference": order.reference,
-        "status": order.status,
-        "status_label": OrderStatus(order.status).label,
-        "source": order.source,
-        "currency": order.currency,
-        "subtotal_minor": order.subtotal_minor,
-        "delivery_fee_minor": order.delivery_fee_minor,
-        "total_minor": order.total_minor,
-        "total_display": money(order.total_minor),
+def order_json(order: Order, settings: StoreSettings) -> dict:
+    """The order document, plus the WhatsApp message and links an API caller hands the customer."""
+    summary = build_order_summary(order, settings, status_url(order))
+    links = handoff_links(settings.whatsapp_digits, summary)
+    short = external_url("storefront.whatsapp_redirect", token=order.status_token)
+    return {
+        **order_document(order, settings),
+        "whatsapp": {
+            "summary": summary,
+            "app_url": links.app,
+            "web_url": links.web,
+            "api_url": links.api,
+            "qr_url": qr_link(links, short),
+        },
+    }
+
+
+def quote_json(quote: Quote, settings: StoreSettings) -> dict:
+    """A cart's prices as the shop would charge them now; `*_display` are ready to show as they are."""
+    money = lambda amount: format_money(amount, quote.currency, settings.locale)  # noqa: E731
+    return {
+        "currency": quote.currency,
+        "subtotal_minor": quote.subtotal_minor,
+        "subtotal_display": money(quote.subtotal_minor),
+        "delivery_fee_minor": quote.delivery_fee_minor,
+        "delivery_fee_display": money(quote.delivery_fee_minor),
+        "discount_minor": quote.discount_minor,
+        "discount_display": money(quote.discount_minor),
+        "coupon_code": quote.coupon_code or None,
+        "coupon_saving_minor": quote.coupon_saving_minor,
+        "coupon_saving_display": money(quote.coupon_saving_minor),
+        "total_minor": quote.total_minor,
+        "total_display": money(quote.total_minor),
         "lines": [
             {
-                "sku": line.sku,
-                "name": line.product_name,
-                "options": line.options_label,
+                "sku": line.variant.sku,
+                "name": line.variant.product.name,
+                "options": line.variant.options_label,
                 "quantity": line.quantity,
                 "unit_price_minor": line.unit_price_minor,
                 "line_total_minor": line.line_total_minor,
+                "line_total_display": money(line.line_total_minor),
             }
-            for line in order.lines
+            for line in quote.lines
         ],
-        "status_url": status_url,
-        "created_at": order.created_at.isoformat(),
     }
-    if full:
-        summary = build_order_summary(order, settings, status_url)
-        links = handoff_links(settings.whatsapp_digits, summary)
-        short = external_url("storefront.whatsapp_redirect", token=order.status_token)
-        body.update(
-            fulfilment=order.fulfilment,
-            payment_method=order.payment_method,
-            payment_status=order.payment_status,
-            external_reference=order.external_reference,
-            customer={"name": order.customer_name, "phone": order.customer_phone, "address": order.delivery_address},
-            whatsapp={
-                "summary": summary,
-                "app_url": links.app,
-                "web_url": links.web,
-                "api_url": links.api,
-                "qr_url": qr_link(links, short),
-            },
-        )
-    return body
 
 
-def public_status_json(order: Order) -> dict:
-    """For anyone holding the status token: no phone, no address."""
+def cart_json(cart: Cart, priced: PricedCart, settings: StoreSettings, extra_notes=()) -> dict:
+    """A cart priced as an order would be charged now, with a note for each line that changed, and the link
+    that continues it on the shop's site. Lines no longer sold are only in the notes."""
+    priced_json = quote_json(priced.quote, settings)
+    for line, quoted in zip(priced_json["lines"], priced.quote.lines, strict=True):
+        line["available"] = priced.available.get(quoted.variant.id, 0)
+    notes: list[CartNote] = [*extra_notes, *priced.notes]
     return {
-        "reference": order.reference,
-        "status": order.status,
-        "status_label": OrderStatus(order.status).label,
-        "currency": order.currency,
-        "total_minor": order.total_minor,
-        "lines": [
-            {"name": line.product_name, "options": line.options_label, "quantity": line.quantity}
-            for line in order.lines
-        ],
-        "timeline": [
-            {"at": event.created_at.isoformat(), "kind": event.kind, "status": event.to_status}
-            for event in order.events
-            if event.kind in ("created", "status")
-        ],
+        "token": cart.token,
+        "channel": cart.channel,
+        "ordered": cart.order_id is not None,
+        "open_url": external_url("storefront.open_cart", token=cart.token),
+        "item_count": priced.quote.item_count,
+        **priced_json,
+        "notes": [{"sku": note.sku, "kind": note.kind.value, "message": note.message} for note in notes],
     }
 
 

@@ -1,11 +1,18 @@
 """All models, imported here so the metadata (and migrations) see every table."""
 
 from checkout.models.api import ApiKey, IdempotencyRecord
+from checkout.models.carts import Cart, CartLine
 from checkout.models.catalog import Category, Product, ProductStatus, StockMovement, Variant
-from checkout.models.messaging import Contact, Message, MessageStatusUpdate, OutboxItem, WebhookEvent
+from checkout.models.consents import Consent
+from checkout.models.conversations import Conversation, ConversationNote, MediaFile, QuickReply
+from checkout.models.coupons import Coupon, CouponKind, CouponRedemption
+from checkout.models.faq import FaqEntry
+from checkout.models.messaging import Contact, Message, MessageStatusUpdate, OutboxItem, SendingPause, WebhookEvent
 from checkout.models.orders import Order, OrderEvent, OrderLine, Payment, StockReservation
+from checkout.models.payment_events import PaymentEvent
+from checkout.models.payments import PaymentRequest
 from checkout.models.staff import StaffUser
-from checkout.models.store import CartStart, StoreSettings, get_store_settings
+from checkout.models.store import StoreSettings, get_store_settings
 
 __all__ = [
     "ApiKey",
@@ -14,14 +21,27 @@ __all__ = [
     "Message",
     "MessageStatusUpdate",
     "OutboxItem",
+    "SendingPause",
     "WebhookEvent",
-    "CartStart",
+    "Cart",
+    "CartLine",
+    "Consent",
     "Category",
+    "Conversation",
+    "ConversationNote",
+    "Coupon",
+    "CouponKind",
+    "CouponRedemption",
+    "FaqEntry",
+    "MediaFile",
     "Order",
     "OrderEvent",
     "OrderLine",
     "Payment",
+    "PaymentRequest",
+    "PaymentEvent",
     "Product",
+    "QuickReply",
     "ProductStatus",
     "StaffUser",
     "StockMovement",

@@ -48,12 +48,18 @@ class Product(db.Model):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     image_url: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(16), default=ProductStatus.ACTIVE, index=True)
+    # Other words customers use for it, comma-separated ("chai, tea, चाय"): WhatsApp orders find it by these too.
+    keywords: Mapped[str] = mapped_column(String(500), default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     category: Mapped[Category | None] = relationship(back_populates="products")
     variants: Mapped[list["Variant"]] = relationship(
         back_populates="product", order_by="Variant.position, Variant.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [keyword.strip() for keyword in self.keywords.split(",") if keyword.strip()]
 
     @property
     def is_sellable(self) -> bool:

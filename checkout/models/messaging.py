@@ -52,6 +52,8 @@ class Message(db.Model):
     read_at = mapped_column(UTCDateTime, nullable=True)
 
     order = relationship("Order")
+    # An inbound picture, document or voice note, once noted for download (checkout/whatsapp/media.py).
+    media = relationship("MediaFile", uselist=False, viewonly=True)
 
 
 class OutboxItem(db.Model):
@@ -67,6 +69,7 @@ class OutboxItem(db.Model):
         CheckConstraint("status IN ('pending', 'done', 'failed')", name="status_known"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_ordering", "ordering_key", "id"),
+        Index("ix_outbox_done_at", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +82,7 @@ class OutboxItem(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     claimed_until = mapped_column(UTCDateTime, nullable=True)
+    last_attempt_at = mapped_column(UTCDateTime, nullable=True)  # when the latest send began: pacing, in-doubt wait
     in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)  # a send timed out: it may have gone out
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -111,3 +115,24 @@ class MessageStatusUpdate(db.Model):
     error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error_title: Mapped[str] = mapped_column(String(300), default="")
     received_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class SendingPause(db.Model):
+    """A time WhatsApp refused the shop's whole account (expired token, locked account…) and sending stopped.
+
+    While a pause is open no worker on any host sends WhatsApp messages; they wait, pending. One waiting
+    message is tried now and then (`next_probe_at`) and the first that gets through ends the pause.
+    `open_slot` is 1 on the open pause and NULL on ended ones: its unique constraint lets only one be open,
+    so two workers hitting the same error at once open one pause (and alert staff once).
+    """
+
+    __tablename__ = "sending_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    open_slot: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
+    started_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    ended_at = mapped_column(UTCDateTime, nullable=True)
+    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_title: Mapped[str] = mapped_column(String(300), default="")
+    probes: Mapped[int] = mapped_column(Integer, default=0)  # tries since the pause began, all refused
+    next_probe_at = mapped_column(UTCDateTime, nullable=False)

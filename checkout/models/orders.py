@@ -49,6 +49,11 @@ class Order(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_minor: Mapped[int] = mapped_column(Integer)
     delivery_fee_minor: Mapped[int] = mapped_column(Integer)
+    # A discount code's part: what it took off the items, the delivery fee it waived (delivery_fee_minor is
+    # then 0), and the code. total = subtotal - discount + delivery fee.
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_discount_minor: Mapped[int] = mapped_column(Integer, default=0)
+    coupon_code: Mapped[str] = mapped_column(String(40), default="")
     total_minor: Mapped[int] = mapped_column(Integer)
     # Fulfilment, filled in by staff as the order moves.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
@@ -65,6 +70,10 @@ class Order(db.Model):
     phone_verified_at = mapped_column(UTCDateTime, nullable=True)
     confirmation_requested_at = mapped_column(UTCDateTime, nullable=True)
     reminder_sent_at = mapped_column(UTCDateTime, nullable=True)
+    # What won the order back, when a reminder or cart message did (its purpose; see checkout/whatsapp/recovery.py).
+    recovered_by: Mapped[str] = mapped_column(String(40), default="")
+    # The first time the shopper opened the WhatsApp hand-off page (the dashboard funnel counts it).
+    handoff_opened_at = mapped_column(UTCDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -14,11 +14,20 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm.exc import StaleDataError
 
 from checkout import events
+from checkout.database import transaction
 from checkout.extensions import db
 from checkout.models.orders import Order, Payment
 from checkout.models.staff import StaffUser
 from checkout.money import format_money
-from checkout.orders.errors import InvalidFulfilment, NotAllowedInBulk, OrderError, PaymentRejected, StaleOrder
+from checkout.orders import locks
+from checkout.orders.errors import (
+    InvalidFulfilment,
+    NotAllowedInBulk,
+    OrderError,
+    PaymentRejected,
+    RefundDecisionNeeded,
+    StaleOrder,
+)
 from checkout.orders.lifecycle import OrderStatus, record_event, transition
 from checkout.orders.queries import get_order_by_reference
 
@@ -30,23 +39,27 @@ PAYMENT_RECORD_METHODS = {
     "card": "Card terminal",
     "other": "Other",
 }
+# Payments a provider confirms itself (its webhook records them); staff never pick these.
+PROVIDER_PAYMENT_METHODS = {"stripe": "Card (Stripe)"}
 NOTE_MAX = 2000
+# The longest carrier, tracking number and tracking link an order keeps (the columns' sizes).
+FULFILMENT_FIELD_MAX = {"carrier": 80, "tracking_number": 80, "tracking_url": 300}
 
 
 @contextmanager
 def order_change(order: Order, expected_version: int | None) -> Iterator[None]:
-    """Run one change of `order` and commit it, or write nothing at all."""
+    """Lock `order`, run one change of it and commit, or write nothing at all.
+
+    The lock reads the order afresh, so the version compared is the one the last change committed.
+    """
     try:
-        if expected_version is not None and order.version != expected_version:
-            raise StaleOrder()
-        yield
-        db.session.commit()
+        with transaction():
+            locks.lock_order(order.id)
+            if expected_version is not None and order.version != expected_version:
+                raise StaleOrder()
+            yield
     except StaleDataError:
-        db.session.rollback()
         raise StaleOrder() from None
-    except OrderError:
-        db.session.rollback()
-        raise
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ class FulfilmentDetails:
     expected_delivery_date: date | None = None
 
     def validate(self) -> None:
-        for name, limit in (("carrier", 80), ("tracking_number", 80), ("tracking_url", 300)):
+        for name, limit in FULFILMENT_FIELD_MAX.items():
             if len(getattr(self, name)) > limit:
                 raise InvalidFulfilment(name, f"At most {limit} characters.")
         if self.tracking_url:
@@ -87,17 +100,27 @@ def change_status(
     expected_version: int | None,
     note: str = "",
     fulfilment: FulfilmentDetails | None = None,
+    refund_paid: bool | None = None,
 ) -> None:
     """Move the order along the state machine; shipping may carry the tracking details with it.
 
-    A cash-on-delivery order marked delivered has its balance recorded as collected.
+    A cash-on-delivery order marked delivered has its balance recorded as collected, before the status
+    changes, so the one "delivered" message the customer gets already says it is paid.
+
+    Cancelling an order with money paid needs `refund_paid`: True refunds all of it now (a refund row, as
+    refund_payment records), False keeps it for now; the cancellation message says which.
     """
     with order_change(order, expected_version):
         if fulfilment is not None:
             _apply_fulfilment(order, fulfilment, staff)
+        if target == OrderStatus.DELIVERED and order.payment_method == "cod" and order.balance_minor:
+            _add_payment(order, "payment", "cod", order.balance_minor, "Collected on delivery", staff, tell=False)
+        if target == OrderStatus.CANCELLED and order.amount_paid_minor > 0:
+            if refund_paid is None:
+                raise RefundDecisionNeeded(format_money(order.amount_paid_minor, order.currency))
+            if refund_paid:
+                _refund(order, order.amount_paid_minor, f"Order cancelled: {note}".strip(": "), staff)
         transition(order, target, actor=staff.name, note=note, staff_user_id=staff.id)
-        if OrderStatus(target) is OrderStatus.DELIVERED and order.payment_method == "cod" and order.balance_minor:
-            _add_payment(order, "payment", "cod", order.balance_minor, "Collected on delivery", staff)
 
 
 def update_fulfilment(
@@ -123,7 +146,7 @@ def add_note(order: Order, text: str, *, staff: StaffUser) -> None:
         raise InvalidFulfilment("note", "Write something first.")
     if len(text) > NOTE_MAX:
         raise InvalidFulfilment("note", f"A note can be at most {NOTE_MAX} characters.")
-    with order_change(order, None):
+    with transaction():
         record_event(order, "note", staff.name, note=text, staff_user_id=staff.id)
 
 
@@ -138,26 +161,38 @@ def _refresh_payment_status(order: Order) -> None:
         order.payment_status = "unpaid"
 
 
-def _add_payment(order: Order, kind: str, method: str, amount_minor: int, reference: str, staff: StaffUser):
+def _add_payment(
+    order: Order,
+    kind: str,
+    method: str,
+    amount_minor: int,
+    reference: str,
+    staff: StaffUser | None,
+    tell: bool = True,
+    actor: str = "",
+):
+    """Record money in or out; `staff` recorded it, or (None) a provider's webhook named by `actor`."""
+    actor = staff.name if staff else actor
+    staff_id = staff.id if staff else None
     order.payments.append(
         Payment(
             kind=kind,
             method=method,
             amount_minor=amount_minor,
             reference=reference,
-            recorded_by_id=staff.id,
-            recorded_by_name=staff.name,
+            recorded_by_id=staff_id,
+            recorded_by_name=actor,
         )
     )
     order.amount_paid_minor += amount_minor if kind == "payment" else -amount_minor
     _refresh_payment_status(order)
     amount = format_money(amount_minor, order.currency)
-    label = PAYMENT_RECORD_METHODS.get(method, method)
+    label = PAYMENT_RECORD_METHODS.get(method) or PROVIDER_PAYMENT_METHODS.get(method, method)
     what = f"Payment of {amount} received ({label})" if kind == "payment" else f"Refund of {amount} ({label})"
-    record_event(order, kind, staff.name, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff.id)
+    record_event(order, kind, actor, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff_id)
     if kind == "payment":
         db.session.flush()
-        events.publish(events.PAYMENT_RECORDED, order=order, payment=order.payments[-1])
+        events.publish(events.PAYMENT_RECORDED, order=order, payment=order.payments[-1], tell_customer=tell)
 
 
 def record_payment(
@@ -183,6 +218,17 @@ def record_payment(
         _add_payment(order, "payment", method, amount_minor, reference.strip()[:120], staff)
 
 
+def record_provider_payment(order: Order, *, method: str, amount_minor: int, reference: str, actor: str) -> None:
+    """Money a payment provider says has arrived, recorded as staff's payments are (the customer is told).
+
+    The caller holds the order's lock in its own transaction and decides what staff must look at: the money is
+    recorded whatever the balance, because it has been taken from the customer.
+    """
+    if method not in PROVIDER_PAYMENT_METHODS:
+        raise PaymentRejected(f"Unknown payment provider {method!r}.")
+    _add_payment(order, "payment", method, amount_minor, reference.strip()[:120], None, actor=actor)
+
+
 def refund_payment(
     order: Order, *, amount_minor: int, reason: str, staff: StaffUser, expected_version: int | None
 ) -> None:
@@ -195,8 +241,12 @@ def refund_payment(
             raise PaymentRejected(
                 f"Only {format_money(order.amount_paid_minor, order.currency)} has been paid on this order."
             )
-        method = order.payments[-1].method if order.payments else "other"
-        _add_payment(order, "refund", method, amount_minor, reason.strip()[:120], staff)
+        _refund(order, amount_minor, reason, staff)
+
+
+def _refund(order: Order, amount_minor: int, reason: str, staff: StaffUser) -> None:
+    method = order.payments[-1].method if order.payments else "other"
+    _add_payment(order, "refund", method, amount_minor, reason.strip()[:120], staff)
 
 
 @dataclass
@@ -211,7 +261,7 @@ def bulk_change_status(references: list[str], target: OrderStatus | str, *, staf
     if OrderStatus(target) is OrderStatus.CANCELLED:
         raise NotAllowedInBulk()
     for reference in dict.fromkeys(references):
-        order = get_order_by_reference(reference, for_update=True)
+        order = get_order_by_reference(reference)
         if order is None:
             result.skipped.append((reference, "not found"))
             continue

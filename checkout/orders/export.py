@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 
 from checkout.csv_safety import write_csv
+from checkout.dates import format_moment
+from checkout.models.store import get_store_settings
 from checkout.money import from_minor
 from checkout.orders.queries import OrderFilters, iter_orders
 
@@ -27,10 +29,16 @@ HEADER = [
     "tracking_number",
     "assigned_to",
     "note",
+    "created_at_local",  # in the shop's time zone and locale, as the admin shows it
+    # Added later, so they come last and the columns before keep their places.
+    "coupon_code",
+    "discount",  # taken off the items by the code
+    "delivery_discount",  # the delivery fee a free-delivery code waived
 ]
 
 
 def _rows(filters: OrderFilters) -> Iterator[list]:
+    settings = get_store_settings()
     for order in iter_orders(filters):
         items = "; ".join(
             f"{line.quantity} x {line.product_name}" + (f" ({line.options_label})" if line.options_label else "")
@@ -57,6 +65,10 @@ def _rows(filters: OrderFilters) -> Iterator[list]:
             order.tracking_number,
             order.assigned_to.name if order.assigned_to else "",
             order.note,
+            format_moment(order.created_at, settings.zone_name, settings.locale),
+            order.coupon_code,
+            from_minor(order.discount_minor, order.currency),
+            from_minor(order.delivery_discount_minor, order.currency),
         ]
 
 

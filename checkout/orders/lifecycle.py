@@ -11,9 +11,9 @@ timeline as an OrderEvent. Callers own the transaction and commit.
 import enum
 
 from checkout import events
+from checkout.catalog import stock
 from checkout.extensions import db
 from checkout.models.orders import Order, OrderEvent
-from checkout.orders import stock
 from checkout.orders.errors import ReasonRequired, TransitionNotAllowed
 
 
@@ -96,9 +96,9 @@ def transition(
         raise ReasonRequired()
 
     if target is S.CONFIRMED:
-        stock.commit_reservations(order)
+        stock.commit_reservations(order, by=actor, staff_user_id=staff_user_id)
     elif target is S.CANCELLED:
-        stock.release_reservations(order)
+        stock.release_reservations(order, by=actor, staff_user_id=staff_user_id)
 
     order.status = target
     event = record_event(

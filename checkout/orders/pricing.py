@@ -1,6 +1,10 @@
-"""Pricing: what a set of cart lines costs, always from the catalog, never from the client."""
+"""Pricing: what a set of cart lines costs, always from the catalog, never from the client.
 
-from dataclasses import dataclass
+A discount code's terms (checked by checkout/orders/coupons.py) are applied here too, so every channel's
+total comes out of the same few lines.
+"""
+
+from dataclasses import dataclass, replace
 
 from checkout.models.catalog import ProductStatus, Variant
 from checkout.models.store import StoreSettings
@@ -30,14 +34,52 @@ class Quote:
     subtotal_minor: int
     delivery_fee_minor: int
     currency: str
+    discount_minor: int = 0  # taken off the items by a discount code
+    coupon_code: str = ""
+    delivery_discount_minor: int = 0  # the fee a free-delivery code waived (delivery_fee_minor is then 0)
 
     @property
     def total_minor(self) -> int:
-        return self.subtotal_minor + self.delivery_fee_minor
+        return self.subtotal_minor - self.discount_minor + self.delivery_fee_minor
+
+    @property
+    def coupon_saving_minor(self) -> int:
+        """Everything the code saved: the items' discount or the waived delivery fee."""
+        return self.discount_minor + self.delivery_discount_minor
 
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+
+@dataclass(frozen=True)
+class CouponTerms:
+    """What an accepted code gives, as pricing needs it: `value` is a percentage (1–100) or minor units."""
+
+    code: str
+    kind: str  # percent, fixed or free_delivery
+    value: int
+    eligible_subtotal_minor: int  # the part of the subtotal the code applies to (its scope's lines)
+
+
+def items_discount(terms: CouponTerms) -> int:
+    """The discount off the eligible items: a percentage rounded half up to a minor unit, never more than them."""
+    eligible = max(0, terms.eligible_subtotal_minor)
+    if terms.kind == "percent":
+        return min(eligible, (eligible * terms.value + 50) // 100)
+    if terms.kind == "fixed":
+        return min(eligible, max(0, terms.value))
+    return 0
+
+
+def with_coupon(quote: Quote, terms: CouponTerms) -> Quote:
+    """`quote` with the code applied: items discounted, or the delivery fee waived; the total never below zero."""
+    if terms.kind == "free_delivery":
+        return replace(
+            quote, coupon_code=terms.code, delivery_fee_minor=0, delivery_discount_minor=quote.delivery_fee_minor
+        )
+    discount = min(items_discount(terms), quote.subtotal_minor)
+    return replace(quote, coupon_code=terms.code, discount_minor=discount)
 
 
 def validate_quantity(quantity) -> int:
@@ -81,6 +123,11 @@ def price_lines(
         if variant is None or variant.product.status != ProductStatus.ACTIVE:
             raise ProductUnavailable(variant.sku if variant else f"item #{variant_id}")
         lines.append(QuoteLine(variant=variant, quantity=validate_quantity(quantity)))
+    return total_lines(lines, fulfilment, settings)
+
+
+def total_lines(lines: list[QuoteLine], fulfilment: str, settings: StoreSettings) -> Quote:
+    """The subtotal, delivery fee and total of lines already checked (a cart page's figures; none is fine)."""
     subtotal = sum(line.line_total_minor for line in lines)
     return Quote(
         lines=lines,

@@ -15,6 +15,7 @@ from checkout.extensions import db
 from checkout.models.orders import OPEN_STATUSES_SQL, Order
 from checkout.orders.lifecycle import OPEN_STATUSES, OrderStatus
 from checkout.orders.references import find_reference
+from checkout.web.integer_input import parse_id
 
 PAGE_SIZE = 50
 SOURCES = ("website", "whatsapp", "api")
@@ -45,8 +46,8 @@ def _conditions(filters: OrderFilters) -> list:
         conditions.append(Order.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC))
     if filters.assigned_to == "none":
         conditions.append(Order.assigned_to_id.is_(None))
-    elif filters.assigned_to.isdigit():
-        conditions.append(Order.assigned_to_id == int(filters.assigned_to))
+    elif (staff_id := parse_id(filters.assigned_to)) is not None:
+        conditions.append(Order.assigned_to_id == staff_id)
     text = filters.search.strip()
     if text:
         conditions.append(_search_condition(text))
@@ -76,9 +77,10 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, order_id = raw.split(":")
-        return datetime.fromtimestamp(float(stamp), UTC), int(order_id)
-    except (ValueError, UnicodeDecodeError):
+        position = datetime.fromtimestamp(float(stamp), UTC), parse_id(order_id)
+    except (ValueError, UnicodeDecodeError, OverflowError, OSError):  # the last two: a time past year 9999
         return None
+    return position if position[1] is not None else None
 
 
 @dataclass
@@ -152,11 +154,19 @@ def count_orders_after(order_id: int) -> int:
     return db.session.scalar(select(func.count(Order.id)).where(Order.id > order_id)) or 0
 
 
-def get_order_by_reference(reference: str, for_update: bool = False) -> Order | None:
+def get_order_by_reference(reference: str) -> Order | None:
     canonical = find_reference(reference or "")
     if canonical is None:
         return None
-    query = select(Order).where(Order.reference == canonical)
-    if for_update:
-        query = query.with_for_update()
+    return db.session.scalar(select(Order).where(Order.reference == canonical))
+
+
+def latest_open_order_id(phone_forms: list[str]) -> int | None:
+    """The id of the newest open order placed from any of these forms of one number, or None."""
+    query = (
+        select(Order.id)
+        .where(Order.customer_phone.in_(phone_forms), text(OPEN_STATUSES_SQL))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
     return db.session.scalar(query)

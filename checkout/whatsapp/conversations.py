@@ -1,4 +1,5 @@
-"""What an inbound WhatsApp message does: confirm or cancel an order, link a number, answer "status?".
+"""What an inbound WhatsApp message does: confirm or cancel an order, link a number, answer "status?", "I paid",
+"STOP".
 
 Called for each new inbound message, inside the transaction that stores it. Replies go through the
 outbox like every other message. A message older than REPLY_FRESHNESS (days of backlog after an
@@ -14,18 +15,25 @@ from sqlalchemy.orm import selectinload
 
 from checkout.database import utcnow
 from checkout.extensions import db
+from checkout.models.conversations import Conversation
 from checkout.models.messaging import Message
 from checkout.models.orders import Order
 from checkout.models.store import get_store_settings
+from checkout.orders import locks
 from checkout.orders.errors import OrderError
 from checkout.orders.lifecycle import OrderStatus, record_event, transition
-from checkout.orders.references import find_references
+from checkout.orders.references import DASHED_REFERENCE_PATTERN, find_references
 from checkout.outbox import enqueue_whatsapp
-from checkout.whatsapp import messages
+from checkout.phones import phone_forms
+from checkout.web.urls import status_url
+from checkout.whatsapp import chat_order, chats, consent, messages, paid_claims
+from checkout.whatsapp.intents import language_of, says_paid
+from checkout.whatsapp.templates import template_language
 
 REPLY_FRESHNESS = timedelta(hours=2)
 RECENT_ORDERS = 3
 RECENT_DAYS = 90
+REFERENCES_LOOKED_UP = 3  # a long text of reference-shaped words must not lock many orders
 CUSTOMER_CANCEL_REASON = "Cancelled by the customer on WhatsApp"
 STATUS_QUESTION = re.compile(
     r"\b(status|where\s+is\s+my\s+order|track(ing)?|order\s+kahan\s+hai|kahan\s+hai|mera\s+order|my\s+order|"
@@ -34,20 +42,83 @@ STATUS_QUESTION = re.compile(
 )
 
 
-def handle_inbound(row: Message, message: dict) -> None:
+def handle_inbound(row: Message, message: dict, conversation: Conversation | None = None) -> None:
+    """Orders first (Confirm/Cancel, STOP, the handshake, "where is my order"); the ordering chat gets the rest."""
     reply_id = _reply_id(message)
     if reply_id:
         decision = messages.decision_from_reply(reply_id)
         if decision:
             _decide(row, *decision)
+        else:
+            _chat(row, message, conversation, reply_id)
+        return
+    if row.kind == "order":
+        _chat(row, message, conversation)  # a cart sent from the shop's WhatsApp catalog
         return
     if row.kind != "text":
         return  # images, locations, reactions…: kept in the conversation for staff
-    order = _referenced_order(row.body_text)
+    settings = get_store_settings()
+    if consent.is_stop_request(row.body_text, settings):
+        _opt_out(row, settings)
+        return
+    references = find_references(row.body_text)[:REFERENCES_LOOKED_UP]
+    orders = _referenced_orders(references)
+    own = next((order for order in orders if _sender_owns(order, row)), None)
+    if own is not None:
+        _handshake(row, own)
+        return
+    for order in orders:
+        _flag_mismatch(order, row)  # for staff only: the sender is told nothing about the order
+    if _names_a_reference(row.body_text):
+        if _fresh(row):
+            # Someone else's order and no order at all get the same words, so a stranger learns nothing.
+            _reply(row, messages.reference_not_matched(references[0]))
+        return
+    if chat_order.waits_for_typing(conversation):
+        _chat(row, message, conversation)  # a name or an address the chat asked for, whatever words it holds
+    elif says_paid(row.body_text):
+        _answer_paid_claim(row, conversation, settings)
+    elif STATUS_QUESTION.search(row.body_text):
+        if _fresh(row) and _bot_answers(conversation):
+            _reply(row, messages.orders_overview(_recent_orders(row.phone), settings, _status_urls(row)))
+    else:
+        _chat(row, message, conversation)
+
+
+def _answer_paid_claim(row: Message, conversation: Conversation | None, settings) -> None:
+    """ "I paid": staff get a note on an unpaid order whatever the message's age; the customer an answer from
+    the payment record when the message is fresh and the bot has the chat."""
+    order = paid_claims.claimed_order(row)
     if order is not None:
-        _handshake(row, order)
-    elif STATUS_QUESTION.search(row.body_text) and _fresh(row):
-        _reply(row, messages.orders_overview(_recent_orders(row.phone), get_store_settings(), _status_urls(row)))
+        row.order_id = order.id
+        paid_claims.note_for_staff(order)
+    if not (_fresh(row) and _bot_answers(conversation)):
+        return
+    language = (conversation.language if conversation else "") or language_of(row.body_text) or "en"
+    for number, outbound in enumerate(paid_claims.answer(order, settings, language), 1):
+        key = f"reply:{row.wamid}" if number == 1 else f"reply:{row.wamid}:{number}"
+        if row.phone:
+            enqueue_whatsapp(outbound, phone=row.phone, key=key, order=order)
+
+
+def _bot_answers(conversation: Conversation | None) -> bool:
+    """While a person has the chat the bot stays quiet, except about orders (Confirm/Cancel taps, STOP)."""
+    return conversation is None or conversation.handled_by == chats.BOT
+
+
+def _chat(row: Message, message: dict, conversation: Conversation | None, reply_id: str = "") -> None:
+    if _fresh(row):  # a backlog message days old does not start an order
+        chat_order.handle(row, message, conversation, reply_id)
+
+
+def _opt_out(row: Message, settings) -> None:
+    """ "STOP": consent is withdrawn at once (a reminder already queued is dropped by the outbox) and the
+    customer told so, once. Free-form is allowed: they have just written."""
+    if not row.phone:
+        return
+    consent.withdraw(row.phone, how="stop_message", note=row.body_text)
+    if _fresh(row):
+        _reply(row, messages.opt_out_confirmation(settings))
 
 
 def _reply_id(message: dict) -> str:
@@ -70,24 +141,25 @@ def _reply(row: Message, outbound: messages.OutboundMessage, order: Order | None
 
 
 def _order_by_reference(reference: str) -> Order | None:
-    return db.session.scalar(
-        select(Order).where(Order.reference == reference).options(selectinload(Order.lines)).with_for_update()
-    )
+    return locks.lock_order_by_reference(reference)
 
 
-def _referenced_order(text: str) -> Order | None:
-    for reference in find_references(text):
-        order = _order_by_reference(reference)
-        if order is not None:
-            return order
-    return None
+def _names_a_reference(text: str) -> bool:
+    """A dashed reference (ABCD-2345) is meant as one; an undashed 8-letter run may be a word ("PAYMENTS")."""
+    return DASHED_REFERENCE_PATTERN.search((text or "").upper()) is not None
+
+
+def _referenced_orders(references: list[str]) -> list[Order]:
+    orders = (_order_by_reference(reference) for reference in references)
+    return [order for order in orders if order is not None]
 
 
 def _sender_owns(order: Order, row: Message) -> bool:
-    return bool(row.phone) and row.phone == order.customer_phone
+    return bool(row.phone) and order.customer_phone in phone_forms(row.phone)
 
 
 def _flag_mismatch(order: Order, row: Message) -> None:
+    row.order_id = order.id
     sender = row.phone or f"WhatsApp user {row.user_id}"
     order.attention = (
         f"Order {order.reference} was sent from {sender}, not the number on the order. Check before confirming."
@@ -106,7 +178,7 @@ def _decide(row: Message, action: str, reference: str) -> None:
     target = OrderStatus.CONFIRMED if action == "confirm" else OrderStatus.CANCELLED
     if order.status != OrderStatus.PENDING:
         if _fresh(row):
-            _reply(row, messages.already_decided(order, _status_url(order)), order)
+            _reply(row, messages.already_decided(order, status_url(order)), order)
         return
     note = CUSTOMER_CANCEL_REASON if target is OrderStatus.CANCELLED else "Confirmed by the customer on WhatsApp"
     try:
@@ -117,13 +189,8 @@ def _decide(row: Message, action: str, reference: str) -> None:
 
 
 def _handshake(row: Message, order: Order) -> None:
-    """The customer sent the prefilled summary (or a reference): their number is now proven."""
+    """The customer sent the prefilled summary (or a reference) from the order's number: it is now proven."""
     row.order_id = order.id
-    if not _sender_owns(order, row):
-        _flag_mismatch(order, row)
-        if _fresh(row):
-            _reply(row, messages.number_mismatch(), order)
-        return
     if order.phone_verified_at is None:
         order.phone_verified_at = utcnow()
         record_event(order, "whatsapp", "customer", note="Customer sent the order from WhatsApp (number verified)")
@@ -131,12 +198,10 @@ def _handshake(row: Message, order: Order) -> None:
         return
     settings = get_store_settings()
     if order.status == OrderStatus.PENDING:
-        from checkout.notifications import _language
-
-        outbound = messages.confirmation_request(order, settings, in_window=True, language=_language())
+        outbound = messages.confirmation_request(order, settings, in_window=True, language=template_language())
         _reply(row, outbound, order)
     else:
-        _reply(row, messages.orders_overview([order], settings, {order.id: _status_url(order)}), order)
+        _reply(row, messages.orders_overview([order], settings, {order.id: status_url(order)}), order)
 
 
 def _recent_orders(phone: str) -> list[Order]:
@@ -146,7 +211,7 @@ def _recent_orders(phone: str) -> list[Order]:
     return list(
         db.session.scalars(
             select(Order)
-            .where(Order.customer_phone == phone, Order.created_at >= since)
+            .where(Order.customer_phone.in_(phone_forms(phone)), Order.created_at >= since)
             .options(selectinload(Order.lines))
             .order_by(Order.created_at.desc())
             .limit(RECENT_ORDERS)
@@ -154,11 +219,5 @@ def _recent_orders(phone: str) -> list[Order]:
     )
 
 
-def _status_url(order: Order) -> str:
-    from checkout.notifications import status_url
-
-    return status_url(order)
-
-
 def _status_urls(row: Message) -> dict[int, str]:
-    return {order.id: _status_url(order) for order in _recent_orders(row.phone)}
+    return {order.id: status_url(order) for order in _recent_orders(row.phone)}

@@ -6,6 +6,9 @@ never leaves: it fails here, with every problem named, and the order shows the f
 
 import re
 
+from checkout.unicode_safety import has_bidi_controls, strip_bidi_controls
+from checkout.whatsapp.templates import TEMPLATES, MessageTemplate
+
 TEXT_BODY_MAX = 4096
 INTERACTIVE_BODY_MAX = 1024
 HEADER_FOOTER_MAX = 60
@@ -19,8 +22,20 @@ ROW_TITLE_MAX = 24
 ROW_DESCRIPTION_MAX = 72
 ROW_ID_MAX = 200
 SECTION_TITLE_MAX = 24
+CTA_DISPLAY_TEXT_MAX = 20
+CTA_URL_MAX = 2000
+# Meta opens a call-to-action URL in the phone's web browser: a web address, not upi:// or another app's scheme.
+CTA_URL_SCHEMES = ("https://",)
 TEMPLATE_PARAMETER_MAX = 1024
-_TEMPLATE_PARAMETER_FORBIDDEN = re.compile(r"[\n\t]| {5,}")
+TEMPLATE_BODY_MAX = 1024  # the body with its parameters filled in (Meta: 132005)
+DOCUMENT_CAPTION_MAX = 1024
+DOCUMENT_FILENAME_MAX = 240  # not Meta's figure: what every phone's file system keeps whole
+# Meta refuses a parameter with a new line, a tab or more than four spaces in a row; every character that
+# starts a new line counts (\r, \v, \f, U+2028, U+2029 came in with customer names and were refused).
+_LINE_BREAKS = "\n\r\t\v\f\x85\u2028\u2029"
+_TEMPLATE_PARAMETER_FORBIDDEN = re.compile(f"[{_LINE_BREAKS}]| {{5,}}")
+_LINE_BREAK_RUN = re.compile(f"\\s*[{_LINE_BREAKS}]+\\s*")
+ELLIPSIS = "…"
 
 
 class PayloadInvalid(ValueError):
@@ -78,14 +93,28 @@ def _check_interactive(payload: dict, problems: list[str]) -> None:
             _length(problems, f"row {number} title", row.get("title"), ROW_TITLE_MAX)
             _length(problems, f"row {number} id", row.get("id"), ROW_ID_MAX)
             _length(problems, f"row {number} description", row.get("description"), ROW_DESCRIPTION_MAX, required=False)
+    elif interactive.get("type") == "cta_url":
+        _check_call_to_action(action, problems)
     else:
         problems.append(f"unknown interactive type {interactive.get('type')!r}")
+
+
+def _check_call_to_action(action: dict, problems: list[str]) -> None:
+    if action.get("name") != "cta_url":
+        problems.append("a call-to-action button's action name must be cta_url")
+    parameters = action.get("parameters") or {}
+    _length(problems, "button text", parameters.get("display_text"), CTA_DISPLAY_TEXT_MAX)
+    url = parameters.get("url")
+    _length(problems, "button URL", url, CTA_URL_MAX)
+    if isinstance(url, str) and url and not url.startswith(CTA_URL_SCHEMES):
+        problems.append("button URL must be an https:// web address")
 
 
 def _check_template(payload: dict, problems: list[str]) -> None:
     template = payload.get("template") or {}
     _length(problems, "template name", template.get("name"), 512)
     _length(problems, "template language", (template.get("language") or {}).get("code"), 16)
+    body_values: list[str] = []
     for component in template.get("components") or []:
         for number, parameter in enumerate(component.get("parameters") or [], 1):
             if parameter.get("type") != "text":
@@ -94,10 +123,38 @@ def _check_template(payload: dict, problems: list[str]) -> None:
             label = f"{component.get('type')} parameter {number}"
             _length(problems, label, value, TEMPLATE_PARAMETER_MAX)
             if _TEMPLATE_PARAMETER_FORBIDDEN.search(value):
-                problems.append(f"{label} contains a newline, a tab or more than 4 spaces in a row")
+                problems.append(f"{label} contains a line break, a tab or more than 4 spaces in a row")
+            if has_bidi_controls(value):
+                problems.append(f"{label} contains Unicode bidirectional control characters")
+            if component.get("type") == "body":
+                body_values.append(value)
+    known = TEMPLATES.get(template.get("name"))
+    if known is not None and len(body_values) == known.parameter_count:
+        length = hydrated_length(known, body_values)
+        if length > TEMPLATE_BODY_MAX:
+            problems.append(f"template body is {length} characters with its parameters, more than {TEMPLATE_BODY_MAX}")
 
 
-CHECKS = {"text": _check_text, "interactive": _check_interactive, "template": _check_template}
+def _check_document(payload: dict, problems: list[str]) -> None:
+    document = payload.get("document") or {}
+    if bool(document.get("id")) == bool(document.get("link")):
+        problems.append("a document needs either an uploaded media id or a link, not both")
+    link = document.get("link")
+    if link and not (isinstance(link, str) and link.startswith(("https://", "http://"))):
+        problems.append("document link must be an http(s) address")
+    _length(problems, "document caption", document.get("caption"), DOCUMENT_CAPTION_MAX, required=False)
+    filename = document.get("filename")
+    _length(problems, "document filename", filename, DOCUMENT_FILENAME_MAX, required=False)
+    if isinstance(filename, str) and any(mark in filename for mark in "/\\"):
+        problems.append("document filename must not contain a folder")
+
+
+CHECKS = {
+    "text": _check_text,
+    "interactive": _check_interactive,
+    "template": _check_template,
+    "document": _check_document,
+}
 
 
 def check_payload(payload: dict) -> None:
@@ -113,6 +170,29 @@ def check_payload(payload: dict) -> None:
 
 
 def template_parameter(text: str) -> str:
-    """Make a value safe as a template parameter: one line, no tabs, no long runs of spaces."""
-    flat = re.sub(r"\s*[\n\t]+\s*", " · ", text.strip())
+    """Make a value safe as a template parameter: one line, no tabs, no long runs of spaces, no bidi controls."""
+    flat = _LINE_BREAK_RUN.sub(" · ", strip_bidi_controls(text).strip())
     return re.sub(r" {5,}", "    ", flat)[:TEMPLATE_PARAMETER_MAX]
+
+
+def hydrated_length(template: MessageTemplate, values: list[str]) -> int:
+    """How long the template's body is with `values` filled in: what Meta holds to TEMPLATE_BODY_MAX."""
+    return len(template.render(values))
+
+
+def template_parameter_room(template: MessageTemplate, values: list[str], position: int) -> int:
+    """The most characters parameter `position` (0-based) may have so the filled-in body fits, the others as given."""
+    others = [value if index != position else "" for index, value in enumerate(values)]
+    return max(0, min(TEMPLATE_PARAMETER_MAX, TEMPLATE_BODY_MAX - hydrated_length(template, others)))
+
+
+def fit_template_parameters(template: MessageTemplate, values: list[str]) -> list[str]:
+    """Shorten the longest parameters (ending them with …) until the filled-in body fits TEMPLATE_BODY_MAX."""
+    fitted = list(values)
+    while hydrated_length(template, fitted) > TEMPLATE_BODY_MAX:
+        longest = max(range(len(fitted)), key=lambda index: len(fitted[index]))
+        room = template_parameter_room(template, fitted, longest)
+        if room >= len(fitted[longest]) or room < 2:
+            break  # nothing left to shorten: check_payload names the problem
+        fitted[longest] = fitted[longest][: room - 1].rstrip() + ELLIPSIS
+    return fitted

@@ -1,4 +1,5 @@
-"""The click-to-chat handoff: the order summary text and the links that prefill it in WhatsApp.
+"""The click-to-chat handoff: the order summary text and the links that prefill it in WhatsApp; and the
+link to the order's status page that messages carry.
 
 One builder makes the summary, so the shopper, the shop and (later) the message templates all see
 the same words. Links carry the text percent-encoded as UTF-8 with nothing left unescaped: a raw
@@ -15,7 +16,7 @@ import qrcode.image.svg
 from checkout.models.orders import Order
 from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings
 from checkout.money import format_money
-from checkout.store_settings import order_message_values, render_message_text
+from checkout.whatsapp.wording import order_message_values, render_message_text
 
 # No documented limit exists for ?text=, but very long first messages break in real clients and
 # in QR codes. The summary stays within this many characters by summarising the tail of the cart.
@@ -46,13 +47,10 @@ def build_order_summary(order: Order, settings: StoreSettings, status_url: str) 
         for line in order.lines
     ]
     delivery_fee = money(order.delivery_fee_minor) if order.delivery_fee_minor else "Free"
-    tail = [
-        "",
-        f"Subtotal: {money(order.subtotal_minor)}",
-        f"Delivery: {delivery_fee}",
-        f"*Total: {money(order.total_minor)}*",
-        "",
-    ]
+    tail = ["", f"Subtotal: {money(order.subtotal_minor)}"]
+    if order.coupon_code:
+        tail.append(discount_line(order, money))
+    tail += [f"Delivery: {delivery_fee}", f"*Total: {money(order.total_minor)}*", ""]
     if order.fulfilment == "delivery":
         tail.append(f"Deliver to: {order.delivery_address}")
     else:
@@ -74,6 +72,13 @@ def build_order_summary(order: Order, settings: StoreSettings, status_url: str) 
         fixed_chars -= overflow
     shown = _fit_items(item_lines, fixed_chars=fixed_chars, status_url=status_url)
     return "\n".join(head + shown + tail)
+
+
+def discount_line(order: Order, money) -> str:
+    """The discount code's line in a message: what it took off the items, or the delivery fee it waived."""
+    if order.delivery_discount_minor:
+        return f"Free delivery ({order.coupon_code}): −{money(order.delivery_discount_minor)}"
+    return f"Discount ({order.coupon_code}): −{money(order.discount_minor)}"
 
 
 def _first_words(text: str, limit: int) -> str:
@@ -124,6 +129,11 @@ def handoff_links(phone_digits: str, text: str) -> HandoffLinks:
         web=f"https://web.whatsapp.com/send?phone={phone_digits}&text={encoded}",
         api=f"https://api.whatsapp.com/send?phone={phone_digits}&text={encoded}",
     )
+
+
+def order_question_text(order: Order) -> str:
+    """The first words of a shopper's question about an order, so the shop knows which one it is about."""
+    return f"About my order {order.reference}"
 
 
 @lru_cache(maxsize=512)

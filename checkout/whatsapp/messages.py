@@ -9,13 +9,18 @@ approved template with the same meaning.
 from dataclasses import dataclass
 from datetime import datetime
 
+from checkout.dates import format_day, format_moment
+from checkout.models.carts import Cart
+from checkout.models.conversations import Conversation
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings
 from checkout.money import format_money
 from checkout.orders.lifecycle import OrderStatus
-from checkout.store_settings import order_message_values, render_message_text
+from checkout.unicode_safety import strip_bidi_controls
 from checkout.whatsapp import templates
-from checkout.whatsapp.limits import check_payload, template_parameter
+from checkout.whatsapp.consent import CART_RECOVERY, REMINDER
+from checkout.whatsapp.limits import check_payload, fit_template_parameters, template_parameter
+from checkout.whatsapp.wording import order_message_values, render_message_text, total_with_code
 
 CONFIRM_PREFIX = "confirm:"
 CANCEL_PREFIX = "cancel:"
@@ -28,6 +33,7 @@ STATUS_TEXT_KEYS = {
     OrderStatus.DELIVERED: "delivered",
     OrderStatus.CANCELLED: "cancelled",
 }
+MONEY_TEXT_KEYS = frozenset({"payment_received", "delivered", "cancelled"})  # these say where the money stands
 FEEDBACK_REQUEST = "How was everything? Reply with a rating from 1 (poor) to 5 (great) — it helps us a lot."
 
 
@@ -58,7 +64,8 @@ def _template_message(
     language: str,
     button_payloads: tuple[str, ...] = (),
 ) -> OutboundMessage:
-    parameters = [template_parameter(v) for v in values]
+    # A long cancel reason or shop name must not make Meta refuse the whole message (132005): it is shortened.
+    parameters = fit_template_parameters(template, [template_parameter(v) for v in values])
     components = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]
     for index, payload in enumerate(button_payloads):
         components.append(
@@ -97,7 +104,7 @@ def _decision_buttons(order: Order) -> list[tuple[str, str]]:
 
 def confirmation_request(order: Order, settings: StoreSettings, *, in_window: bool, language: str) -> OutboundMessage:
     """Ask the customer to confirm a new order (COD confirmation), with Confirm / Cancel buttons."""
-    total = format_money(order.total_minor, order.currency, settings.locale)
+    total = total_with_code(order, settings)
     if in_window:
         body = (
             f"Thank you, {order.customer_name}! We have your order *{order.reference}* ({total}). "
@@ -110,19 +117,32 @@ def confirmation_request(order: Order, settings: StoreSettings, *, in_window: bo
 
 
 def confirmation_reminder(
-    order: Order, settings: StoreSettings, *, hold_until: datetime, in_window: bool, language: str
+    order: Order, settings: StoreSettings, *, hold_until: datetime, handoff_url: str, language: str
 ) -> OutboundMessage:
-    until = hold_until.strftime("%d %b %H:%M UTC")
-    if in_window:
-        body = (
-            f"Hi {order.customer_name}, your order *{order.reference}* is still waiting for your confirmation. "
-            f"We hold the items until {until}."
-        )
-        return _buttons_message("order_confirmation_reminder", body, _decision_buttons(order))
-    values = [order.customer_name, order.reference, settings.name, until]
+    """The one reminder of an order the customer has not sent from WhatsApp yet, with the link that reopens it.
+
+    Always the approved utility template, window or not: it is sent only with the customer's consent.
+    """
+    until = format_moment(hold_until, settings.zone_name, settings.locale)
+    values = [order.customer_name, order.reference, settings.name, until, handoff_url]
     payloads = tuple(b[0] for b in _decision_buttons(order))
-    return _template_message(
-        "order_confirmation_reminder", templates.ORDER_CONFIRMATION_REMINDER, values, language, payloads
+    return _template_message(REMINDER, templates.ORDER_CONFIRMATION_REMINDER, values, language, payloads)
+
+
+def cart_recovery(cart: Cart, settings: StoreSettings, *, cart_url: str, language: str) -> OutboundMessage:
+    """The one message about a cart left at checkout: the marketing template, sent only with consent."""
+    names = [line.variant.product.name for line in cart.lines]
+    items = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
+    values = [cart.customer_name or "there", items, settings.name, cart_url]
+    return _template_message(CART_RECOVERY, templates.CART_REMINDER, values, language)
+
+
+def opt_out_confirmation(settings: StoreSettings) -> OutboundMessage:
+    """The one answer to "STOP": free-form, since the customer has just written."""
+    return text_message(
+        "reply:opt_out",
+        f"Done: {settings.name} will send you no more reminders on WhatsApp. Your orders are not changed, and "
+        "we will still tell you about an order you place. Write to us here any time.",
     )
 
 
@@ -135,29 +155,65 @@ def status_update(
     in_window: bool,
     language: str,
     key: str | None = None,
+    payment_amount_minor: int | None = None,
 ) -> OutboundMessage:
-    """The shop's message for the order's new status (or `key`, e.g. payment_received)."""
+    """The shop's message for the order's new status (or `key`, e.g. payment_received).
+
+    Messages about money say where it stands: a payment names its amount and what is still due, a delivery
+    says it is paid, a cancellation what happens to the money paid. `payment_amount_minor` is the payment a
+    payment_received message is about (the latest one when not given).
+    """
     key = key or STATUS_TEXT_KEYS[OrderStatus(order.status)]
-    values = order_message_values(order, settings, status_url=status_url, reason=reason)
+    if key == "payment_received" and payment_amount_minor is None:
+        payment_amount_minor = next((p.amount_minor for p in reversed(order.payments) if p.kind == "payment"), 0)
+    values = order_message_values(
+        order, settings, status_url=status_url, reason=reason, payment_amount_minor=payment_amount_minor or 0
+    )
     text = render_message_text(key, settings, **values)
     if key == "delivered":
         text += "\n\n" + FEEDBACK_REQUEST
     if in_window:
         return text_message(f"status:{key}", text)
     summary = OrderStatus(order.status).label if key in STATUS_TEXT_KEYS.values() else "payment received"
+    if key == "payment_received" and values["payment_amount"]:
+        summary = f"payment of {values['payment_amount']} received"
     if key == "cancelled" and reason:
         summary += f" ({reason})"
     if key == "shipped" and order.tracking_number:
         summary += f" with {order.carrier or 'the courier'}, tracking number {order.tracking_number}"
+    if key == "shipped" and order.expected_delivery_date:
+        summary += f", expected {format_day(order.expected_delivery_date, settings.locale)}"
+    if key in MONEY_TEXT_KEYS:
+        summary += _money_summary(values)
     values = [order.reference, settings.name, summary, status_url]
     return _template_message(f"status:{key}", templates.ORDER_UPDATE, values, language)
+
+
+def _money_summary(values: dict) -> str:
+    """The money part of a template's one-line summary, from the same values the shop's text uses."""
+    if values["refunded"]:
+        return f"; {values['refunded']} refunded to you"
+    if values["amount_held"]:
+        return f"; we hold the {values['amount_held']} you paid and will contact you about returning it"
+    if values["balance_due"]:
+        return f"; {values['balance_due']} still to pay"
+    if values["paid_in_full"]:
+        return "; paid in full"
+    return ""
+
+
+STAFF_UPDATE_WORDS = 2  # the staff member's words are the order_update template's third parameter
+
+
+def staff_update_values(order: Order, settings: StoreSettings, text: str, *, status_url: str) -> list[str]:
+    return [order.reference, settings.name, text, status_url]
 
 
 def staff_update_template(
     order: Order, settings: StoreSettings, text: str, *, status_url: str, language: str
 ) -> OutboundMessage:
     """A staff member's words outside the 24-hour window: carried in the approved order_update template."""
-    values = [order.reference, settings.name, text, status_url]
+    values = staff_update_values(order, settings, text, status_url=status_url)
     return _template_message("staff_message", templates.ORDER_UPDATE, values, language)
 
 
@@ -193,26 +249,58 @@ def already_decided(order: Order, status_url: str) -> OutboundMessage:
     )
 
 
-def number_mismatch() -> OutboundMessage:
+def reference_not_matched(reference: str) -> OutboundMessage:
+    """The answer to a reference that is not an order of this number: the same whether it exists or not."""
     return text_message(
-        "reply:mismatch",
-        "Thanks! This order was placed with a different WhatsApp number, so the shop will check it and get back "
-        "to you here.",
+        "reply:reference",
+        f"Thanks! We couldn't find order {reference} for this WhatsApp number. If you ordered with another number, "
+        "please write to us from that number; otherwise the shop will get back to you here.",
     )
 
 
 def staff_alert(
     order: Order, settings: StoreSettings, *, admin_url: str, in_window: bool, language: str
 ) -> OutboundMessage:
-    total = format_money(order.total_minor, order.currency, settings.locale)
+    total = total_with_code(order, settings)
     if in_window:
         return text_message(
             "staff_alert",
-            f"New order *{order.reference}* from {order.customer_name} ({order.customer_phone}), total {total}.\n"
+            # Names are cleaned when stored; older rows may still carry bidi controls.
+            f"New order *{order.reference}* from {strip_bidi_controls(order.customer_name)} "
+            f"({order.customer_phone}), total {total}.\n"
             f"{admin_url}",
         )
     values = [order.reference, order.customer_name, total, admin_url]
     return _template_message("staff_alert", templates.NEW_ORDER_ALERT, values, language)
+
+
+def waiting_for_person_alert(
+    conversation: Conversation, reason: str, *, inbox_url: str, in_window: bool, language: str
+) -> OutboundMessage:
+    """To staff: a customer's chat waits for a person (and why), with the link to the conversation."""
+    who = strip_bidi_controls(conversation.name or "A customer")
+    number = conversation.phone or "WhatsApp user"
+    if in_window:
+        return text_message(
+            "staff_alert:waiting", f"{who} ({number}) is waiting for a person on WhatsApp: {reason}.\n{inbox_url}"
+        )
+    values = [who, number, reason, inbox_url]
+    return _template_message("staff_alert:waiting", templates.CHAT_WAITING_ALERT, values, language)
+
+
+def sending_paused_alert(
+    settings: StoreSettings, *, started_at: datetime, error: str, reason: str, in_window: bool, language: str
+) -> OutboundMessage:
+    """To staff: WhatsApp refused the shop's account and sending paused (it arrives once sending resumes)."""
+    at = format_moment(started_at, settings.zone_name, settings.locale)
+    if in_window:
+        return text_message(
+            "staff_alert:sending_paused",
+            f"WhatsApp sending for {settings.name} paused at {at} because WhatsApp refused the account "
+            f"({error}): {reason}. No message was lost: they waited and go out once the account works again.",
+        )
+    values = [settings.name, at, f"{error} — {reason}"]
+    return _template_message("staff_alert:sending_paused", templates.SENDING_PAUSED_ALERT, values, language)
 
 
 def decision_from_reply(reply_id: str) -> tuple[str, str] | None:

@@ -5,27 +5,29 @@ signed with the app secret and sent through `/webhooks/whatsapp` in this process
 check, the raw store and the processing run as they do in production. The stored event is then
 processed at once and the replies delivered, so the simulator answers without a queue worker.
 Opening the chats also sends "delivered" and "read" status webhooks for the shop's messages, as a
-phone would. Only for WHATSAPP_PROVIDER=sandbox.
+phone would. Besides text and taps the customer can send a cart from the shop's catalog (an `order`
+message, by SKU), a location and a picture (stored at once, with no Graph API to fetch it from).
+Only for WHATSAPP_PROVIDER=sandbox.
 """
 
-import hashlib
 import json
 import re
 import uuid
 from dataclasses import dataclass
 
 from flask import current_app
-from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from checkout import outbox
 from checkout.database import utcnow
 from checkout.extensions import db
+from checkout.models.catalog import Product, ProductStatus, Variant
 from checkout.models.messaging import Contact, Message, OutboxItem, WebhookEvent
 from checkout.models.orders import Order
 from checkout.models.store import get_store_settings
+from checkout.money import from_minor
 from checkout.phones import display_phone, whatsapp_digits
-from checkout.whatsapp import templates, webhooks
+from checkout.whatsapp import media, templates, webhooks
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 PHONE_NUMBER_ID = "SANDBOX"
@@ -33,20 +35,16 @@ BUSINESS_ACCOUNT_ID = "SANDBOX"
 FALLBACK_BUSINESS_NUMBER = "15550000000"
 DEFAULT_CUSTOMER_NAME = "Sandbox customer"
 INBOUND_ID_PREFIX = "wamid.SANDBOX-IN-"
+CATALOG_ID = "SANDBOX-CATALOG"
+CART_PICKER_ITEMS = 50  # the catalog items the "Send a cart" control offers
+MAX_CART_QUANTITY = 99
+LOCATION_TEXT_MAX = 200
+CAPTION_MAX = 1024
 CHAT_DIGITS = re.compile(r"[1-9]\d{6,14}")  # the shape of international digits (wa_id)
 MAX_STATUSES_PER_POST = 200
 MAX_DELIVERY_ROUNDS = 5
-PREVIEW_CHARS = 80
-QUOTE_CHARS = 60
+DELIVERY_BATCH = 200
 
-# What the shop's message shows under it, as WhatsApp shows it to the sender: (symbol, words for people).
-DELIVERY_TICKS = {
-    "queued": ("🕓", "Waiting to be sent"),
-    "sent": ("✓", "Sent"),
-    "delivered": ("✓✓", "Delivered"),
-    "read": ("✓✓", "Read"),
-    "failed": ("!", "Not delivered"),
-}
 # The statuses a phone reports for a message it has received ("delivered") and shown on screen ("read").
 _STATUSES_STILL_TO_REPORT = {
     "delivered": {"sent": ["delivered"]},
@@ -56,6 +54,14 @@ _STATUSES_STILL_TO_REPORT = {
 
 class UnknownReply(LookupError):
     """A tap on a button that is not on that message in that chat."""
+
+
+class CartRefused(ValueError):
+    """A cart the simulated catalog cannot send: empty, an unknown SKU, or an impossible quantity."""
+
+
+class LocationRefused(ValueError):
+    """Coordinates no place on Earth has."""
 
 
 class WebhookRejected(RuntimeError):
@@ -71,38 +77,18 @@ class ReplyOption:
     reply_id: str
     title: str
     description: str = ""
+    section: str = ""  # a list row: the title of its section ("" when the list has a single untitled one)
 
 
 @dataclass(frozen=True)
-class Bubble:
-    """One message as the customer's phone shows it."""
+class CatalogItem:
+    """One SKU of the shop as the WhatsApp catalog lists it."""
 
-    message: Message
-    text: Markup
-    options: tuple[ReplyOption, ...] = ()
-    list_label: str = ""  # a list message: the button that opens its rows
-    quoted: str = ""  # the start of the message this one replies to
-    tick: tuple[str, str] | None = None
-
-    @property
-    def from_customer(self) -> bool:
-        return self.message.direction == "in"
-
-    @property
-    def at(self):
-        return self.message.sent_at or self.message.created_at
-
-
-@dataclass(frozen=True)
-class ChatSummary:
-    phone: str
+    variant_id: int
+    sku: str
     name: str
-    last: Message
-    preview: str = ""
-
-    @property
-    def digits(self) -> str:
-        return whatsapp_digits(self.phone)
+    price_minor: int
+    currency: str
 
 
 def is_enabled() -> bool:
@@ -117,18 +103,6 @@ def phone_from_digits(digits: str) -> str | None:
 # ---------------------------------------------------------------------------------------------------------------
 # Reading chats
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def list_chats(limit: int = 200) -> list[ChatSummary]:
-    """One chat per number that has messages either way, the most recent activity first."""
-    latest = select(func.max(Message.id).label("last_id")).where(Message.phone != "").group_by(Message.phone).subquery()
-    last_messages = list(
-        db.session.scalars(
-            select(Message).join(latest, Message.id == latest.c.last_id).order_by(Message.id.desc()).limit(limit)
-        )
-    )
-    names = customer_names([m.phone for m in last_messages])
-    return [ChatSummary(phone=m.phone, name=names[m.phone], last=m, preview=_preview(m)) for m in last_messages]
 
 
 def customer_names(phones: list[str]) -> dict[str, str]:
@@ -150,44 +124,6 @@ def customer_names(phones: list[str]) -> dict[str, str]:
     return names
 
 
-def conversation(phone: str) -> list[Bubble]:
-    """Every message with this number, oldest first, ready to show."""
-    messages = list(db.session.scalars(select(Message).where(Message.phone == phone).order_by(Message.id)))
-    by_wamid = {m.wamid: m for m in messages if m.wamid}
-    return [_bubble(m, by_wamid) for m in messages]
-
-
-def _bubble(message: Message, by_wamid: dict[str, Message]) -> Bubble:
-    replied_to = by_wamid.get(message.context_wamid) if message.context_wamid else None
-    if message.direction == "in":
-        return Bubble(message, whatsapp_markup(message.body_text), quoted=_shortened(replied_to, QUOTE_CHARS))
-    tappable = bool(message.wamid) and message.status != "failed"
-    options = tuple(reply_options(message)) if tappable else ()
-    tick = DELIVERY_TICKS.get(message.status)
-    if message.status == "failed" and message.error_title:
-        tick = (tick[0], f"{tick[1]}: {message.error_title}")
-    return Bubble(
-        message,
-        whatsapp_markup(message_text(message)),
-        options=options,
-        list_label=_list_label(message) if options else "",
-        tick=tick,
-    )
-
-
-def conversation_version(bubbles: list[Bubble]) -> str:
-    """A fingerprint of a chat as shown; the page polls with it and gets 204 (nothing to swap) while it holds."""
-    return _fingerprint([(b.message.id, b.message.status) for b in bubbles])
-
-
-def chats_version(chats: list[ChatSummary]) -> str:
-    return _fingerprint([(c.phone, c.last.id, c.last.status) for c in chats])
-
-
-def _fingerprint(state: list[tuple]) -> str:
-    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
-
-
 def message_text(message: Message) -> str:
     """What the message says, without the "[Confirm order] | [Cancel order]" line (the buttons show those)."""
     payload = message.payload or {}
@@ -204,6 +140,8 @@ def message_text(message: Message) -> str:
         return "\n\n".join(part for part in parts if part) or message.body_text
     if message.direction == "out" and kind == "template":
         return _template_text(payload.get("template") or {}) or message.body_text
+    if message.direction == "out" and kind == "document":
+        return (payload.get("document") or {}).get("caption") or message.body_text
     return message.body_text
 
 
@@ -233,10 +171,14 @@ def reply_options(message: Message) -> list[ReplyOption]:
             ReplyOption(index, "reply_button", r.get("id", ""), r.get("title", "")) for index, r in enumerate(replies)
         ]
     if interactive.get("type") == "list":
-        rows = [row for section in action.get("sections") or [] for row in section.get("rows") or []]
+        rows = [
+            (section.get("title", ""), row)
+            for section in action.get("sections") or []
+            for row in section.get("rows") or []
+        ]
         return [
-            ReplyOption(index, "list_row", row.get("id", ""), row.get("title", ""), row.get("description", ""))
-            for index, row in enumerate(rows)
+            ReplyOption(index, "list_row", row.get("id", ""), row.get("title", ""), row.get("description", ""), title)
+            for index, (title, row) in enumerate(rows)
         ]
     return []
 
@@ -258,52 +200,6 @@ def _quick_replies(template_payload: dict) -> list[ReplyOption]:
         title = titles[position] if position < len(titles) else reply_id
         options.append(ReplyOption(index, "quick_reply", reply_id, title))
     return options
-
-
-def _list_label(message: Message) -> str:
-    interactive = (message.payload or {}).get("interactive") or {}
-    if interactive.get("type") != "list":
-        return ""
-    return (interactive.get("action") or {}).get("button", "") or "Choose"
-
-
-def _shortened(message: Message | None, limit: int) -> str:
-    if message is None:
-        return ""
-    line = " ".join(message_text(message).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _preview(message: Message) -> str:
-    who = "Customer" if message.direction == "in" else "Shop"
-    return f"{who}: {_shortened(message, PREVIEW_CHARS)}"
-
-
-# WhatsApp's own formatting, shown as the phone shows it. Links are kept whole: tokens in them contain _ and ~.
-_LINK = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
-_STYLES = (
-    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), "strong"),
-    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), "em"),
-    (re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])"), "s"),
-)
-
-
-def whatsapp_markup(text: str) -> Markup:
-    """Escaped text with *bold*, _italic_, ~strike~ and clickable links; newlines are kept by the stylesheet."""
-    parts, start = [], 0
-    for match in _LINK.finditer(text or ""):
-        parts.append(_styled(text[start : match.start()]))
-        parts.append(Markup('<a href="{0}" rel="noopener" target="_blank">{0}</a>').format(match.group(0)))
-        start = match.end()
-    parts.append(_styled((text or "")[start:]))
-    return Markup("").join(parts)
-
-
-def _styled(segment: str) -> Markup:
-    html = str(escape(segment))
-    for pattern, tag in _STYLES:
-        html = pattern.sub(rf"<{tag}>\1</{tag}>", html)
-    return Markup(html)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -350,6 +246,48 @@ def text_content(body: str) -> dict:
     return {"type": "text", "text": {"body": body}}
 
 
+def order_content(items: list[tuple[CatalogItem, int]], text: str = "") -> dict:
+    """A cart sent from the shop's WhatsApp catalog: an `order` message, one product item per SKU."""
+    return {
+        "type": "order",
+        "order": {
+            "catalog_id": CATALOG_ID,
+            "product_items": [
+                {
+                    "product_retailer_id": item.sku,
+                    "quantity": quantity,
+                    "item_price": _catalog_price(item.price_minor, item.currency),
+                    "currency": item.currency,
+                }
+                for item, quantity in items
+            ],
+            "text": text,
+        },
+    }
+
+
+def _catalog_price(price_minor: int, currency: str) -> int | float:
+    """Meta sends a catalog price as a JSON number in the currency's main unit (120 or 120.5)."""
+    amount = from_minor(price_minor, currency)
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def location_content(latitude: float, longitude: float, name: str = "", address: str = "") -> dict:
+    location = {"latitude": latitude, "longitude": longitude}
+    if name:
+        location["name"] = name
+    if address:
+        location["address"] = address
+    return {"type": "location", "location": location}
+
+
+def image_content(media_id: str, mime_type: str, caption: str = "") -> dict:
+    image = {"id": media_id, "mime_type": mime_type, "sha256": media_id.removeprefix(media.SANDBOX_MEDIA_PREFIX)}
+    if caption:
+        image["caption"] = caption
+    return {"type": "image", "image": image}
+
+
 def reply_content(option: ReplyOption, replied_to_wamid: str) -> dict:
     """What tapping `option` sends: a `button` message for a template, `interactive` for buttons and lists."""
     context = {"from": _business_digits(), "id": replied_to_wamid}
@@ -376,6 +314,55 @@ def status_payload(statuses: list[dict]) -> dict:
 def send_text(phone: str, body: str, name: str = "") -> str:
     """The customer types and sends `body`; returns the inbound wamid."""
     return _from_customer(phone, text_content(body), name)
+
+
+def catalog_items(limit: int | None = CART_PICKER_ITEMS) -> list[CatalogItem]:
+    """The SKUs the shop's catalog offers in the simulator: active products, in catalog order."""
+    currency = get_store_settings().currency
+    rows = db.session.execute(
+        select(Variant.id, Variant.sku, Product.name, Variant.options, Variant.price_minor)
+        .join(Product, Variant.product_id == Product.id)
+        .where(Product.status == ProductStatus.ACTIVE)
+        .order_by(Product.name, Variant.position, Variant.id)
+        .limit(limit)
+    )
+    return [
+        CatalogItem(variant_id, sku, _item_name(name, options), price_minor, currency)
+        for variant_id, sku, name, options, price_minor in rows
+    ]
+
+
+def _item_name(product_name: str, options: dict) -> str:
+    label = ", ".join(f"{key} {value}" for key, value in (options or {}).items())
+    return f"{product_name} ({label})" if label else product_name
+
+
+def send_cart(phone: str, quantities: dict[str, int], text: str = "") -> str:
+    """The customer sends a cart from the shop's catalog: {SKU: quantity}; returns the inbound wamid."""
+    by_sku = {item.sku: item for item in catalog_items(limit=None)}
+    unknown = sorted(sku for sku in quantities if sku not in by_sku)
+    if unknown:
+        raise CartRefused(f"Not in the catalog: {', '.join(unknown)}")
+    items = [(by_sku[sku], quantity) for sku, quantity in quantities.items() if quantity]
+    if not items:
+        raise CartRefused("Choose a quantity for at least one product.")
+    if any(not 0 < quantity <= MAX_CART_QUANTITY for _item, quantity in items):
+        raise CartRefused(f"Quantities go from 1 to {MAX_CART_QUANTITY}.")
+    return _from_customer(phone, order_content(items, text))
+
+
+def send_location(phone: str, latitude: float, longitude: float, name: str = "", address: str = "") -> str:
+    """The customer shares a location (a pin, optionally a named place)."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise LocationRefused("Latitude goes from -90 to 90 and longitude from -180 to 180.")
+    name, address = name.strip()[:LOCATION_TEXT_MAX], address.strip()[:LOCATION_TEXT_MAX]
+    return _from_customer(phone, location_content(latitude, longitude, name, address))
+
+
+def send_image(phone: str, data: bytes, mime_type: str, caption: str = "") -> str:
+    """The customer sends a picture: stored here first, so its webhook finds it (media.UploadRefused if not)."""
+    media_id = media.keep_upload(data, mime_type)
+    return _from_customer(phone, image_content(media_id, media.base_type(mime_type), caption.strip()[:CAPTION_MAX]))
 
 
 def tap(phone: str, message_id: int, option_index: int) -> str:
@@ -481,38 +468,9 @@ def process_now(event_id: int) -> str:
 
 
 def deliver_queued_messages() -> dict[str, int]:
-    """Deliver every WhatsApp message the outbox has due, in this process.
+    """Deliver every WhatsApp message the outbox has due, in this process, through the outbox's own delivery.
 
-    Like `outbox.run_due`, but WhatsApp only: shop webhooks call the shop's own server, which may be
-    slow, and the chat must not wait for it; the worker delivers those.
+    WhatsApp only: shop webhooks call the shop's own server, which may be slow, and the chat must not wait
+    for it; the worker delivers those.
     """
-    outcomes: dict[str, int] = {}
-    for _ in range(MAX_DELIVERY_ROUNDS):
-        ids = _due_whatsapp_item_ids()
-        progressed = False
-        for item_id in ids:
-            outcome = outbox.deliver(item_id)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            progressed = progressed or outcome != "skipped"
-        if not progressed:
-            break
-    return outcomes
-
-
-def _due_whatsapp_item_ids(limit: int = 200) -> list[int]:
-    now = utcnow()
-    ids = list(
-        db.session.scalars(
-            select(OutboxItem.id)
-            .where(
-                OutboxItem.kind == "whatsapp",
-                OutboxItem.status == "pending",
-                OutboxItem.next_attempt_at <= now,
-                (OutboxItem.claimed_until.is_(None)) | (OutboxItem.claimed_until <= now),
-            )
-            .order_by(OutboxItem.id)
-            .limit(limit)
-        )
-    )
-    db.session.rollback()
-    return ids
+    return outbox.run_due(max_rounds=MAX_DELIVERY_ROUNDS, kind="whatsapp", batch=DELIVERY_BATCH)

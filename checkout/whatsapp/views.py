@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, request
 
 from checkout import jobs
 from checkout.extensions import csrf, db
+from checkout.web.json_errors import error_body
 from checkout.whatsapp.webhooks import BadPayload, parse, signature_valid, store
 
 webhook_blueprint = Blueprint("whatsapp", __name__)
@@ -23,11 +24,11 @@ def verify():
 def receive():
     raw = request.get_data(cache=False)
     if not signature_valid(raw, request.headers.get("X-Hub-Signature-256"), current_app.config["WHATSAPP_APP_SECRET"]):
-        return {"error": {"code": "bad_signature", "message": "Signature missing or wrong"}}, 401
+        return error_body("bad_signature", "Signature missing or wrong"), 401
     try:
         parse(raw)
     except BadPayload as error:
-        return {"error": {"code": "bad_payload", "message": str(error)}}, 400
+        return error_body("bad_payload", str(error)), 400
     store(raw)
     db.session.commit()
     jobs.nudge_webhook_processing()

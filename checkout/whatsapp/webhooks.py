@@ -14,11 +14,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from checkout import events
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.messaging import Contact, Message, MessageStatusUpdate, OutboxItem, WebhookEvent
-from checkout.phones import phone_from_wa_id
-from checkout.whatsapp import conversations
+from checkout.phones import phone_forms, phone_from_wa_id
+from checkout.unicode_safety import strip_bidi_controls
+from checkout.web import json_input
+from checkout.whatsapp import chats, conversations, media
+from checkout.whatsapp.providers import SendFailed
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,9 @@ def signature_valid(raw_body: bytes, header: str | None, app_secret: str) -> boo
 
 def parse(raw_body: bytes) -> dict:
     try:
-        data = json.loads(raw_body)
+        data = json_input.loads(raw_body)
+    except json_input.TooDeep as error:
+        raise BadPayload(str(error)) from None
     except (ValueError, UnicodeDecodeError):
         raise BadPayload("body is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("entry", []), list):
@@ -75,8 +81,9 @@ def process_pending(batch_size: int = 100) -> int:
     """Process every stored event not yet processed, oldest first, until none is left; returns how many.
 
     One job drains a whole burst, so events arriving together cost one queue job, not one each. Several
-    workers may drain at once: each event is taken under a skip-locked row lock, and the cursor only
-    moves forward, so an event another worker holds is left to it.
+    workers may drain at once. Each event is taken under a row lock that waits (it does not skip): a
+    second drain follows the first in step instead of overtaking it, so a customer's messages are
+    handled in the order they arrived ("hi" before "2 chai"), and neither drain stops early.
     """
     processed, after_id = 0, 0
     while True:
@@ -102,7 +109,7 @@ def process_pending(batch_size: int = 100) -> int:
 
 def process_event(event_id: int) -> str:
     """Handle every message and status in one stored POST, each in its own savepoint."""
-    event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=True))
+    event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())
     if event is None or event.processed_at is not None:
         db.session.rollback()
         return "skipped"
@@ -138,16 +145,27 @@ def _without_nul(value):
 
 
 def _in_savepoint(handler, *args) -> list[str]:
-    try:
-        with db.session.begin_nested():
-            handler(*args)
-    except IntegrityError as error:
-        if _is_repeat(args[0]):
-            return []  # the same message or status raced in from a parallel delivery: already handled
-        return [f"IntegrityError: {error.orig}"[:300]]
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        log.warning("could not handle webhook item %r: %s", args[0], error)
-        return [f"{error.__class__.__name__}: {error}"]
+    """Handle one message or status in its own savepoint; returns the problems to record on the event.
+
+    A unique-key clash that is not a repeat of this item means another worker was writing a row this one
+    needed (a contact, a conversation) and has committed it by now: the item is handled once more, reading
+    that row, instead of being recorded as failed and lost.
+    """
+    for attempt in range(2):
+        try:
+            with db.session.begin_nested():
+                handler(*args)
+        except IntegrityError as error:
+            if _is_repeat(args[0]):
+                return []  # the same message or status raced in from a parallel delivery: already handled
+            if attempt == 0:
+                log.info("webhook item %r clashed with a concurrent write; handling it again", args[0].get("id"))
+                continue
+            return [f"IntegrityError: {error.orig}"[:300]]
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            log.warning("could not handle webhook item %r: %s", args[0], error)
+            return [f"{error.__class__.__name__}: {error}"]
+        return []
     return []
 
 
@@ -172,7 +190,11 @@ def _timestamp(value) -> datetime:
 def _find_contact(phone: str | None, user_id: str) -> Contact | None:
     contact = None
     if phone:
-        contact = db.session.scalar(select(Contact).where(Contact.phone == phone))
+        # a contact saved before its Brazilian wa_id was read with the ninth digit is still this phone
+        forms = phone_forms(phone)
+        contact = db.session.scalar(
+            select(Contact).where(Contact.phone.in_(forms)).order_by(Contact.phone != phone, Contact.id).limit(1)
+        )
     if contact is None and user_id:
         contact = db.session.scalar(select(Contact).where(Contact.user_id == user_id))
     return contact
@@ -199,7 +221,17 @@ def _contact_for(wa_id: str, user_id: str, name: str, seen_at: datetime) -> Cont
     return contact
 
 
+MEDIA_LABELS = {
+    "image": "📷 Photo",
+    "document": "📄 Document",
+    "audio": "🎵 Audio",
+    "video": "🎥 Video",
+    "sticker": "Sticker",
+}
+
+
 def readable_text(message: dict) -> str:
+    """One line of text for any inbound message: what lists, previews and searches show."""
     kind = message.get("type")
     if kind == "text":
         return (message.get("text") or {}).get("body", "")
@@ -210,11 +242,35 @@ def readable_text(message: dict) -> str:
         reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
         return reply.get("title", "")
     if kind == "location":
-        location = message.get("location") or {}
-        return f"📍 {location.get('name') or ''} {location.get('latitude')},{location.get('longitude')}".strip()
+        return _location_text(message.get("location") or {})
     if kind == "reaction":
         return (message.get("reaction") or {}).get("emoji", "")
+    if kind == "order":
+        return _order_text(message.get("order") or {})
+    if kind in MEDIA_LABELS:
+        return _media_text(kind, message.get(kind) or {})
     return f"[{kind}]"
+
+
+def _location_text(location: dict) -> str:
+    place = ", ".join(str(location.get(key) or "") for key in ("name", "address") if location.get(key))
+    return f"📍 {place} {location.get('latitude')},{location.get('longitude')}".replace("  ", " ").strip()
+
+
+def _order_text(order: dict) -> str:
+    items = [item for item in order.get("product_items") or [] if isinstance(item, dict)]
+    units = sum(int(item.get("quantity") or 0) for item in items if str(item.get("quantity") or "").isdigit())
+    line = f"🛒 Cart: {len(items)} item{'s' if len(items) != 1 else ''}, {units} unit{'s' if units != 1 else ''}"
+    return f"{line}\n{order['text']}" if order.get("text") else line
+
+
+def _media_text(kind: str, part: dict) -> str:
+    label = MEDIA_LABELS[kind]
+    if kind == "audio" and part.get("voice"):
+        label = "🎤 Voice message"
+    name = part.get("filename") or ""
+    caption = part.get("caption") or ""
+    return " · ".join(text for text in (label, name, caption) if text)
 
 
 def _handle_message(message: dict, contacts: dict) -> None:
@@ -224,7 +280,7 @@ def _handle_message(message: dict, contacts: dict) -> None:
     wa_id = message.get("from") or ""
     contact_info = contacts.get(wa_id) or (next(iter(contacts.values())) if len(contacts) == 1 else {})
     user_id = message.get("from_user_id") or contact_info.get("user_id") or ""
-    name = (contact_info.get("profile") or {}).get("name", "")
+    name = strip_bidi_controls((contact_info.get("profile") or {}).get("name", ""))
     sent_at = _timestamp(message.get("timestamp"))
     contact = _contact_for(wa_id, user_id, name, sent_at)
     row = Message(
@@ -242,7 +298,9 @@ def _handle_message(message: dict, contacts: dict) -> None:
     )
     db.session.add(row)
     db.session.flush()
-    conversations.handle_inbound(row, message)
+    media.record_inbound(row, message)  # downloaded after the commit: Meta's media links expire
+    conversation = chats.conversation_for_inbound(contact, row) if contact is not None else None
+    conversations.handle_inbound(row, message, conversation)
 
 
 def _handle_status(status: dict) -> None:
@@ -269,16 +327,18 @@ def _handle_status(status: dict) -> None:
                     message.status, message.error_code, message.error_title = "sent", None, ""
                 if message.order is not None and message.order.attention.startswith("WhatsApp "):
                     message.order.attention = ""
+            elif item.status == "pending" and value == "failed":
+                # It reached Meta, which could not deliver it: Meta's answer stands, sending it again is no cure.
+                item.status, item.claimed_until = "failed", None
+                item.last_error = f"{update.error_code or '-'}: {update.error_title or 'failed'}"[:500]
     if message is None:
         return
     at = _timestamp(status.get("timestamp"))
     if value == "failed":
         message.status = "failed"
         message.error_code, message.error_title = update.error_code, update.error_title
-        from checkout.notifications import message_failed
-        from checkout.whatsapp.providers import SendFailed
-
-        message_failed(message, SendFailed(update.error_code, update.error_title or "failed", retryable=False))
+        failure = SendFailed(update.error_code, update.error_title or "failed", retryable=False)
+        events.publish(events.MESSAGE_FAILED, message=message, failure=failure)
         return
     if message.status != "failed" and STATUS_RANK.get(value, -1) > STATUS_RANK.get(message.status, -1):
         message.status = value  # never let a late "sent" overwrite "read"

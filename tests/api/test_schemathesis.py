@@ -39,6 +39,8 @@ def test_the_api_keeps_the_promises_of_its_openapi_document(make_app):
             derandomize=True,  # the same generated requests on every CI run: a failure is real, not luck
         )
         def check(case):
-            case.call_and_validate(headers={"Authorization": f"Bearer {secret}"}, excluded_checks=SKIPPED_CHECKS)
+            # identity: the in-process client would not undo the zstd that larger answers are sent with.
+            headers = {"Authorization": f"Bearer {secret}", "Accept-Encoding": "identity"}
+            case.call_and_validate(headers=headers, excluded_checks=SKIPPED_CHECKS)
 
         check()

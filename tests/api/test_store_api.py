@@ -1,5 +1,6 @@
 """The Store API: authentication, order creation and its errors, idempotency, CORS, products, OpenAPI."""
 
+import re
 import threading
 from urllib.parse import unquote, urlsplit
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from checkout.api import keys
 from checkout.extensions import db
 from checkout.models import Order, ProductStatus, Variant
+from checkout.models.api import IdempotencyRecord
 from tests.conftest import ON_POSTGRES
 from tests.factories import make_product, make_store
 
@@ -310,3 +312,106 @@ def test_a_name_with_a_lone_surrogate_is_refused(app, api):
     body = order_body(customer={"name": "\udab3", "phone": "098765 43210", "address": "x"})
     response = post_order(api, body)
     assert response.status_code == 422 and "customer.name" in response.get_json()["error"]["fields"]
+
+
+# --- holding stock and placing orders fast ------------------------------------------------------------------------
+
+
+def test_an_order_over_the_phones_pending_units_cap_is_a_422_in_the_one_error_shape(app, api):
+    with app.app_context():
+        make_store(allowed_origins=[SHOP_SITE], max_pending_units_per_phone=3)
+    assert post_order(api, order_body()).status_code == 201  # 2 kurtas and a tea: 3 units held
+    response = post_order(api, order_body(items=[{"sku": "TEA", "quantity": 1}]))
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "pending_units_limit"
+    assert "already has 3 items in orders waiting for confirmation" in error["message"]
+    assert error["fields"] == {"customer.phone": error["message"]}
+    assert count_orders(app) == 1
+
+
+def test_orders_for_one_phone_are_rate_limited_across_the_api_and_the_storefront(app, api):
+    def tea_for(phone):
+        return order_body(items=[{"sku": "TEA", "quantity": 1}], customer={**order_body()["customer"], "phone": phone})
+
+    for phone in ["098765 43210", "+91 98765 43210", "9876543210", "+919876543210"]:
+        assert post_order(api, tea_for(phone)).status_code == 201
+    with app.app_context():
+        tea = db.session.scalar(select(Variant).where(Variant.sku == "TEA-0")).id
+    shopper = app.test_client()
+    shopper.post("/cart/add", data={"variant_id": tea, "quantity": 1})
+    page = shopper.get("/checkout").get_data(as_text=True)
+    key = re.search(r'name="checkout_key" type="hidden" value="([^"]*)"', page).group(1)
+    form = {
+        "name": "Asha",
+        "phone": "98765 43210",
+        "fulfilment": "pickup",
+        "payment_method": "cod",
+        "checkout_key": key,
+    }
+    assert shopper.post("/checkout", data=form).status_code == 303  # the fifth order for this phone
+
+    refused = post_order(api, tea_for("+91 98765 43210"), **{"Idempotency-Key": "tea-6"})
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "too_many_requests"
+    assert post_order(api, tea_for("+254712345678")).status_code == 201
+    # The refusal was not kept as the answer to that Idempotency-Key: retried later, it is placed.
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+def test_widget_orders_are_rate_limited_per_address_but_the_shops_own_server_is_not(app, api):
+    def tea_for(index):
+        return order_body(
+            items=[{"sku": "TEA", "quantity": 1}],
+            customer={**order_body()["customer"], "phone": f"+2547123456{index:02d}"},
+        )
+
+    widget = [post_order(api, tea_for(i), key="widget", Origin=SHOP_SITE).status_code for i in range(11)]
+    assert widget == [201] * 10 + [429]
+    kurta = {**tea_for(20), "items": [{"sku": "KUR-0", "quantity": 1}]}  # the ten teas are all sold
+    assert post_order(api, kurta).status_code == 201  # the same address with the secret key
+
+
+def test_a_quote_prices_the_cart_exactly_as_the_order_is_charged(app, api):
+    items = [{"sku": "KUR-0", "quantity": 2}, {"sku": "TEA", "quantity": 1}]
+    headers = {"X-Chatout-Widget-Key": api["widget"], "Origin": SHOP_SITE}
+    quote = api["client"].post("/api/v1/quote", json={"items": items, "delivery": "delivery"}, headers=headers)
+    assert quote.status_code == 200 and quote.headers["Access-Control-Allow-Origin"] == SHOP_SITE
+    priced = quote.get_json()
+    assert (priced["subtotal_minor"], priced["delivery_fee_minor"], priced["total_minor"]) == (183800, 5000, 188800)
+    assert priced["total_display"] == "₹1,888.00" and priced["delivery_fee_display"] == "₹50.00"
+    assert [(line["sku"], line["line_total_display"]) for line in priced["lines"]] == [
+        ("KUR-0", "₹1,598.00"),
+        ("TEA-0", "₹240.00"),
+    ]
+    order = post_order(api, order_body(items=items)).get_json()
+    assert (order["subtotal_minor"], order["delivery_fee_minor"], order["total_minor"]) == (183800, 5000, 188800)
+    assert (order["subtotal_display"], order["delivery_fee_display"]) == ("₹1,838.00", "₹50.00")
+    pickup = api["client"].post("/api/v1/quote", json={"items": items, "delivery": "pickup"}, headers=headers)
+    assert pickup.get_json()["delivery_fee_minor"] == 0 and pickup.get_json()["total_minor"] == 183800
+    assert count_orders(app) == 1  # a quote places nothing
+
+
+def test_a_quote_refuses_unknown_items_and_other_sites(app, api):
+    headers = {"X-Chatout-Widget-Key": api["widget"], "Origin": SHOP_SITE}
+    unknown = api["client"].post("/api/v1/quote", json={"items": [{"sku": "NOPE"}]}, headers=headers)
+    assert unknown.status_code == 422 and "items[0].sku" in unknown.get_json()["error"]["fields"]
+    archived = api["client"].post("/api/v1/quote", json={"items": [{"sku": "OLD"}]}, headers=headers)
+    assert archived.status_code == 422
+    other = api["client"].post(
+        "/api/v1/quote", json={"items": [{"sku": "TEA"}]}, headers={**headers, "Origin": "https://evil.example"}
+    )
+    assert other.status_code == 403 and "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_widget_config_tells_another_site_why_it_is_refused_and_nothing_else(app, api):
+    url = f"/api/v1/widget/config?key={api['widget']}"
+    refused = api["client"].get(url, headers={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "origin_not_allowed"
+    assert refused.headers["Access-Control-Allow-Origin"] == "https://elsewhere.example"  # readable there
+    assert "numbers" not in refused.get_json() and "919876543210" not in refused.get_data(as_text=True)
+    unknown = api["client"].get("/api/v1/widget/config?key=chw_nope", headers={"Origin": SHOP_SITE})
+    assert unknown.status_code == 401 and unknown.headers["Access-Control-Allow-Origin"] == SHOP_SITE
+    allowed = api["client"].get(url, headers={"Origin": SHOP_SITE})
+    assert allowed.status_code == 200 and allowed.get_json()["numbers"] == ["919876543210"]

@@ -46,8 +46,9 @@ MOBILE = {
     ),
 }
 
-# Short waits: every page here comes from a local server, so anything slower is a failure.
-TIMEOUT_MS = 5_000
+# Short waits: every page here comes from a local server, so anything slower is a failure. Ten seconds, not five:
+# the suite runs one test worker per core, so Chromium shares the machine with another test's server.
+TIMEOUT_MS = 10_000
 
 
 def _missing_browser(reason: str) -> None:
@@ -151,16 +152,25 @@ def browser(playwright_driver):
 def new_context(browser):
     """Open a browser context on a server: `new_context(server, device=MOBILE, java_script_enabled=False)`."""
     opened = []
+    refused: list[str] = []
+
+    def note_policy_violation(message) -> None:
+        # Chromium reports what the Content-Security-Policy blocked as "Refused to run/load/apply ...".
+        if "Refused to" in message.text or "Content Security Policy" in message.text:
+            refused.append(f"{message.location.get('url', '')}: {message.text}")
 
     def open_context(server: LiveServer, device: dict = DESKTOP, **options):
         context = browser.new_context(base_url=server.url, locale="en-IN", **device, **options)
         context.set_default_timeout(TIMEOUT_MS)
+        context.on("console", note_policy_violation)
         opened.append(context)
         return context
 
     yield open_context
     for context in opened:
         context.close()
+    if refused:
+        pytest.fail("The Content-Security-Policy refused something:\n" + "\n".join(refused), pytrace=False)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ def test_staff_confirms_and_ships_an_order_through_htmx(serve_app, new_context):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Orders").first.click()
     expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    page.wait_for_load_state("load")  # htmx listens to the search box only once its script has run
     page.evaluate("window.__noReload = 1")
 
     page.get_by_label("Search").fill("wanjiru")

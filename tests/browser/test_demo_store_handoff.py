@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from checkout.demo import seed_demo_store
+from checkout.demo.store import seed_demo_store
 from tests.browser.conftest import DESKTOP
 from tests.browser.shopper import (
     add_to_cart,

@@ -71,6 +71,12 @@ def test_customer_confirms_a_storefront_order_by_tapping_confirm_in_the_sandbox(
     expect(customer_reply.filter(has=staff.get_by_text("Confirm order", exact=True))).to_have_count(1)
     assert staff.evaluate("window.__noReload") == 1, "the tap reloaded the page instead of swapping the chat"
 
+    composer = staff.get_by_label("Message", exact=True)
+    composer.fill("Thank you, see you soon")
+    staff.get_by_role("button", name="Send", exact=True).click()
+    expect(messages.get_by_role("listitem").filter(has_text="Thank you, see you soon")).to_be_visible()
+    expect(composer).to_have_value("")  # emptied by static/js/admin.js: the CSP allows no hx-on handler
+
     staff.get_by_role("link", name="Orders from this number").click()
     staff.get_by_role("table", name="Orders").get_by_role("link", name=reference).click()
     expect(staff.locator("#order-status")).to_have_text("Confirmed")

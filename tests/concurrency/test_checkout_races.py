@@ -5,10 +5,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from checkout.catalog import stock
 from checkout.extensions import db
 from checkout.models import Order, StockReservation, Variant, get_store_settings
-from checkout.orders import stock
-from checkout.orders.errors import OutOfStock
+from checkout.orders.errors import OutOfStock, PendingUnitsLimitReached
 from checkout.orders.placing import place_order
 from tests.conftest import ON_POSTGRES
 from tests.factories import customer, make_product, make_store
@@ -29,7 +29,7 @@ def _race(app, count, attempt):
             barrier.wait()
             try:
                 results.append(attempt(index))
-            except OutOfStock as error:
+            except (OutOfStock, PendingUnitsLimitReached) as error:
                 errors.append(error)
             finally:
                 db.session.remove()
@@ -100,3 +100,22 @@ def test_ten_identical_submissions_at_once_make_one_order(app, last_units):
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id))) == 1
         assert db.session.scalar(select(func.sum(StockReservation.quantity))) == 2
+
+
+def test_one_phone_racing_big_checkouts_of_one_item_holds_no_more_than_the_cap(app):
+    """The cap is checked after the variant locks: each racer counts the units its predecessors committed."""
+    with app.app_context():
+        make_store(max_pending_units_per_phone=50)
+        sari = make_product("Silk Sari", stock=400).variants[0].id
+        db.session.remove()
+
+    def attempt(index):
+        return place_order(
+            lines=[(sari, 20)], details=customer(), settings=get_store_settings(), checkout_key=f"hold-{index}"
+        ).id
+
+    orders, refused = _race(app, 6, attempt)
+    assert len(orders) == 2 and len(refused) == 4
+    assert all(isinstance(error, PendingUnitsLimitReached) for error in refused)
+    with app.app_context():
+        assert stock.units_held_for_phone(customer().phone) == 40

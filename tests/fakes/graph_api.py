@@ -7,6 +7,7 @@ and every request Meta would have rejected (`violations`), and fails on demand t
 fail: 5xx, throttling, permanent error codes, answers slower than the client waits, and being down.
 """
 
+import hashlib
 import itertools
 import json
 import re
@@ -17,10 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 RECIPIENT = re.compile(r"^[1-9]\d{6,14}$")
 MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
-TEMPLATE_PARAMETER_BREAKS = re.compile(r"[\n\t]| {5}")
+MEDIA_INFO_PATH = re.compile(r"^/(v\d+\.\d+)/([^/?]+)$")
+MEDIA_DOWNLOAD_PATH = re.compile(r"^/whatsapp_business/attachments/\?mid=([^&]+)")
+MEDIA_FAILURES = ("server_error", "not_found", "disconnect")
+# Meta: "new-line/tab characters or more than 4 consecutive spaces". Every line terminator counts as a new line.
+TEMPLATE_PARAMETER_BREAKS = re.compile("[\n\r\t\v\f\u0085\u2028\u2029]| {5}")
+# Not Meta's rule but the shop's: names shown to the customer and staff carry no bidi controls (issue 11, item 19).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 # Meta's limits, as FIELD-NOTES gives them.
 TEXT_BODY = 4096
@@ -37,6 +45,7 @@ ROW_DESCRIPTION = 72
 ROW_ID = 200
 SECTION_TITLE = 24
 TEMPLATE_BODY = 1024
+DOCUMENT_CAPTION = 1024
 
 INVALID_PARAMETER = 100
 PARAMETER_VALUE_INVALID = 131009
@@ -168,6 +177,23 @@ def _text_rejections(body: dict) -> list[Rejection]:
     return problems
 
 
+def _document_rejections(body: dict) -> list[Rejection]:
+    """FIELD-NOTES: {"type": "document", "document": {"id" | "link", "filename", "caption"}}, caption ≤ 1,024."""
+    document = body.get("document")
+    if not isinstance(document, dict):
+        return [Rejection(INVALID_PARAMETER, "document object is required")]
+    problems: list[Rejection] = []
+    if ("id" in document) == ("link" in document):
+        problems.append(Rejection(INVALID_PARAMETER, "document needs exactly one of id and link"))
+    link = document.get("link")
+    if link is not None and not (isinstance(link, str) and re.match(r"^https?://[^\s/]+/", link)):
+        problems.append(Rejection(INVALID_PARAMETER, f"document.link must be a web address, got {link!r}"))
+    _string(problems, "document.caption", document.get("caption"), DOCUMENT_CAPTION, required=False)
+    if "filename" in document and not isinstance(document["filename"], str):
+        problems.append(Rejection(INVALID_PARAMETER, "document.filename must be a string"))
+    return problems
+
+
 def _interactive_rejections(body: dict) -> list[Rejection]:
     problems: list[Rejection] = []
     interactive = body.get("interactive")
@@ -185,8 +211,24 @@ def _interactive_rejections(body: dict) -> list[Rejection]:
         problems += _reply_button_rejections(action.get("buttons"))
     elif kind == "list":
         problems += _list_rejections(action)
+    elif kind == "cta_url":
+        problems += _cta_url_rejections(action)
     else:
         problems.append(Rejection(INVALID_PARAMETER, f"interactive.type {kind!r} is not supported"))
+    return problems
+
+
+def _cta_url_rejections(action: dict) -> list[Rejection]:
+    """Meta's call-to-action URL button: action.name "cta_url", parameters.display_text ≤ 20, a web URL."""
+    problems: list[Rejection] = []
+    if action.get("name") != "cta_url":
+        problems.append(Rejection(INVALID_PARAMETER, "interactive.action.name must be cta_url"))
+    parameters = action.get("parameters") or {}
+    _string(problems, "interactive.action.parameters.display_text", parameters.get("display_text"), 20)
+    url = parameters.get("url")
+    _string(problems, "interactive.action.parameters.url", url, 2000)
+    if isinstance(url, str) and url and urlsplit(url).scheme not in ("http", "https"):
+        problems.append(Rejection(INVALID_PARAMETER, "interactive.action.parameters.url must be a web URL"))
     return problems
 
 
@@ -255,6 +297,10 @@ def _template_rejections(body: dict, approved: dict[str, ApprovedTemplate]) -> l
                             f"body parameter {number} contains a new line, a tab or more than 4 consecutive spaces",
                         )
                     )
+                if BIDI_CONTROLS.search(value):
+                    problems.append(
+                        Rejection(PARAMETER_VALUE_INVALID, f"body parameter {number} contains bidi control characters")
+                    )
                 body_values.append(value)
         elif kind == "button":
             problems += _quick_reply_rejections(component, known)
@@ -303,6 +349,8 @@ def meta_rejections(body: dict, approved: dict[str, ApprovedTemplate]) -> list[R
         return _interactive_rejections(body)
     if kind == "template":
         return _template_rejections(body, approved)
+    if kind == "document":
+        return _document_rejections(body)
     return [Rejection(INVALID_PARAMETER, f"message type {kind!r} is not supported by this fake")]
 
 
@@ -343,6 +391,23 @@ class Violation:
 
 
 @dataclass
+class HostedMedia:
+    """A file a customer sent, as Meta holds it: what GET /{media-id} reports and what its URL serves."""
+
+    data: bytes
+    mime_type: str
+    sha256: str  # what Meta reports; a test may make it disagree with the data
+    file_size: int
+
+
+@dataclass
+class _MediaFailure:
+    kind: str
+    stage: str  # "info" (GET /{media-id}) or "download" (GET its URL)
+    remaining: int
+
+
+@dataclass
 class _Failure:
     kind: str
     remaining: int
@@ -375,6 +440,25 @@ ERRORS = {
         "template name does not exist in the translation",
     ),
 }
+# Errors about the whole account: while one is switched on (`refuse_account`), Meta refuses every send.
+ACCOUNT_ERRORS = {
+    "token_expired": (
+        401,
+        TOKEN_INVALID,
+        "Error validating access token: Session has expired",
+        "The access token has expired.",
+    ),
+    "permission_denied": (403, 10, "Application does not have permission for this action", "Permission denied."),
+    "account_locked": (400, 131031, "Business Account locked", "The WhatsApp Business Account has been locked."),
+    "account_ineligible": (
+        400,
+        131042,
+        "Business eligibility payment issue",
+        "There was an error related to your payment method.",
+    ),
+    "policy_block": (400, 368, "Temporarily blocked for policies violations", "The account is temporarily blocked."),
+}
+ERRORS.update(ACCOUNT_ERRORS)
 FAILURE_KINDS = (*ERRORS, "timeout", "disconnect")
 ERROR_TITLES = {
     INVALID_PARAMETER: "Invalid parameter",
@@ -397,8 +481,16 @@ class FakeGraphApi:
         self.requests: list[dict] = []  # every well-formed send attempt that reached us, accepted or not
         self.violations: list[Violation] = []
         self.slow = 0.0  # seconds every accepted send waits before Meta answers
+        # Meta's pair rate limit: a send to a number sooner than this after the last message it accepted for that
+        # number is refused with 131056 (0: no limit). Each refusal is counted in `pair_rate_refusals`.
+        self.pair_interval = 0.0
+        self.pair_rate_refusals: list[dict] = []
         self.violations_expected = False  # set by a test that sends bad payloads on purpose
+        self.account_error: str | None = None  # a key of ACCOUNT_ERRORS while the account is refused
         self._failures: list[_Failure] = []
+        self.media: dict[str, HostedMedia] = {}
+        self.media_requests: list[str] = []  # the paths of every media GET that reached us
+        self._media_failures: list[_MediaFailure] = []
         self._lock = threading.Condition()
         self._wamids = itertools.count(1)
         self._server = LocalHttpServer(self._handle)
@@ -436,12 +528,40 @@ class FakeGraphApi:
         kind: server_error (500), throttled (429, 130429), pair_rate_limit (400, 131056), outside_window
         (131047), undeliverable (131026), template_missing (132001); timeout: no answer for `delay` seconds;
         disconnect: the connection closes without an answer. With `accepted`, Meta took the message anyway
-        (it is recorded, as when a lost answer hides a successful send); otherwise it is dropped.
+        (it is recorded at once, before the silence: a lost answer hiding a successful send); otherwise it is
+        dropped.
         """
         if kind not in FAILURE_KINDS:
             raise ValueError(f"unknown failure {kind!r}; choose from {FAILURE_KINDS}")
         with self._lock:
             self._failures.append(_Failure(kind, times, when, delay, accepted))
+
+    def host_media(
+        self, media_id: str, data: bytes, mime_type: str, *, sha256: str | None = None, file_size: int | None = None
+    ) -> None:
+        """Hold a customer's file under `media_id`; `sha256` / `file_size` override what Meta reports about it."""
+        with self._lock:
+            self.media[media_id] = HostedMedia(
+                data,
+                mime_type,
+                sha256 if sha256 is not None else hashlib.sha256(data).hexdigest(),
+                file_size if file_size is not None else len(data),
+            )
+
+    def fail_media_next(self, kind: str, times: int = 1, *, stage: str = "info") -> None:
+        """The next `times` media requests at `stage` ("info" or "download") fail: server_error (500),
+        not_found (404, the id is unknown) or disconnect (closed without an answer)."""
+        if kind not in MEDIA_FAILURES or stage not in ("info", "download"):
+            raise ValueError(f"unknown media failure {kind!r} at {stage!r}")
+        with self._lock:
+            self._media_failures.append(_MediaFailure(kind, stage, times))
+
+    def refuse_account(self, kind: str | None) -> None:
+        """From now on refuse every send with the account error `kind` (token_expired, account_locked…); None: stop."""
+        if kind is not None and kind not in ACCOUNT_ERRORS:
+            raise ValueError(f"unknown account error {kind!r}; choose from {tuple(ACCOUNT_ERRORS)}")
+        with self._lock:
+            self.account_error = kind
 
     def messages_to(self, digits: str) -> list[ReceivedMessage]:
         with self._lock:
@@ -458,6 +578,8 @@ class FakeGraphApi:
     # -- serving ------------------------------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        if request.command == "GET":
+            return self._handle_media(request)
         raw = read_body(request)
         match = MESSAGES_PATH.match(request.path)
         if request.command != "POST" or match is None:
@@ -478,14 +600,23 @@ class FakeGraphApi:
             return self._reject(request, 400, Rejection(problems[0].code, "; ".join(p.details for p in problems)), body)
         with self._lock:
             self.requests.append({"body": body, "at": time.monotonic()})
-            failure = self._take_failure(body)
+            account_error = self.account_error
+            failure = None if account_error else self._take_failure(body)
+            too_soon = not account_error and failure is None and self._too_soon_for_pair(body)
+        if account_error:
+            status, code, message, details = ACCOUNT_ERRORS[account_error]
+            return respond_json(request, status, _error(code, message, details))
+        if too_soon:
+            status, code, message, details = ERRORS["pair_rate_limit"]
+            return respond_json(request, status, _error(code, message, details))
         if failure is None:
             self._pause(self.slow)
             return respond_json(request, 200, self._accept(body))
         if failure.kind == "timeout":
+            answer = self._accept(body) if failure.accepted else None
             self._pause(failure.delay)
-            if failure.accepted:
-                respond_json(request, 200, self._accept(body))
+            if answer is not None:
+                respond_json(request, 200, answer)  # long after the client stopped waiting
             return None  # dropped: the connection closes without an answer
         if failure.kind == "disconnect":
             if failure.accepted:
@@ -494,12 +625,72 @@ class FakeGraphApi:
         status, code, message, details = ERRORS[failure.kind]
         return respond_json(request, status, _error(code, message, details))
 
+    def _handle_media(self, request: BaseHTTPRequestHandler) -> None:
+        """GET /{version}/{media-id} → {url, mime_type, sha256, file_size, id}; GET that url → the bytes."""
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return self._reject(request, 401, Rejection(TOKEN_INVALID, "Invalid OAuth access token"), None)
+        download = MEDIA_DOWNLOAD_PATH.match(request.path)
+        info = None if download else MEDIA_INFO_PATH.match(request.path)
+        if download is None and info is None:
+            return self._reject(request, 400, Rejection(INVALID_PARAMETER, "Unsupported request"), None)
+        media_id = download.group(1) if download else info.group(2)
+        with self._lock:
+            self.media_requests.append(request.path)
+            hosted = self.media.get(media_id)
+            failure = self._take_media_failure("download" if download else "info")
+        if failure == "disconnect":
+            return None
+        if failure == "server_error":
+            return respond_json(request, 500, _error(131000, "Something went wrong", "Media download failed."))
+        if hosted is None or failure == "not_found":
+            return respond_json(request, 404, _error(INVALID_PARAMETER, "Invalid parameter", "Unknown media id."))
+        if info is not None:
+            return respond_json(
+                request,
+                200,
+                {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.url}/whatsapp_business/attachments/?mid={media_id}&ext=1&hash=x",
+                    "mime_type": hosted.mime_type,
+                    "sha256": hosted.sha256,
+                    "file_size": hosted.file_size,
+                    "id": media_id,
+                },
+            )
+        try:
+            request.send_response(200)
+            request.send_header("Content-Type", hosted.mime_type)
+            request.send_header("Content-Length", str(len(hosted.data)))
+            request.end_headers()
+            request.wfile.write(hosted.data)
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
+            pass
+        return None
+
+    def _take_media_failure(self, stage: str) -> str | None:
+        for failure in self._media_failures:
+            if failure.remaining > 0 and failure.stage == stage:
+                failure.remaining -= 1
+                return failure.kind
+        return None
+
     def _take_failure(self, body: dict) -> _Failure | None:
         for failure in self._failures:
             if failure.remaining > 0 and (failure.when is None or failure.when(body)):
                 failure.remaining -= 1
                 return failure
         return None
+
+    def _too_soon_for_pair(self, body: dict) -> bool:
+        """Called with the lock held: would Meta refuse this send with 131056 (pair rate limit)?"""
+        if self.pair_interval <= 0:
+            return False
+        now = time.monotonic()
+        previous = [m.monotonic for m in self.messages if m.to == body["to"]]
+        if previous and now - max(previous) < self.pair_interval:
+            self.pair_rate_refusals.append({"to": body["to"], "at": now})
+            return True
+        return False
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0:

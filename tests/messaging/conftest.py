@@ -35,7 +35,7 @@ def approved_templates() -> list[ApprovedTemplate]:
     return [ApprovedTemplate(t.name, t.body, len(t.quick_replies), ("en",)) for t in TEMPLATES.values()]
 
 
-def cloud_settings(graph_url: str, send_timeout: float = SEND_TIMEOUT) -> dict:
+def cloud_settings(graph_url: str, send_timeout: float = SEND_TIMEOUT, pacing_seconds: float = 0) -> dict:
     return {
         "WHATSAPP_PROVIDER": "cloud",
         "WHATSAPP_GRAPH_URL": graph_url,
@@ -44,6 +44,9 @@ def cloud_settings(graph_url: str, send_timeout: float = SEND_TIMEOUT) -> dict:
         "WHATSAPP_SEND_TIMEOUT": send_timeout,
         "WHATSAPP_TEMPLATE_LANGUAGE": "en",
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        # One customer's messages are spaced by 6 s in production; the tests about pacing set their own interval,
+        # the rest would only wait.
+        "WHATSAPP_PACING_SECONDS": pacing_seconds,
     }
 
 

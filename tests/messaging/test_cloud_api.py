@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from checkout import outbox
 from checkout.database import utcnow
@@ -14,8 +15,9 @@ from checkout.orders.desk import record_payment
 from checkout.orders.lifecycle import OrderStatus
 from checkout.whatsapp.limits import PayloadInvalid, check_payload
 from checkout.whatsapp.messages import OutboundMessage
+from checkout.whatsapp.recovery import send_cart_recoveries
 from tests.admin_helpers import make_staff
-from tests.factories import customer, make_order, make_product
+from tests.factories import customer, give_consent, make_checkout_cart, make_order, make_product
 from tests.fakes.graph_api import meta_rejections
 from tests.messaging.conftest import (
     ACCESS_TOKEN,
@@ -35,6 +37,8 @@ from tests.messaging.conftest import (
 
 ASHA, ASHA_DIGITS = "+919876543210", "919876543210"
 RAVI = "+919812345678"
+SHOPPER = "+919811122233"
+DAY = timedelta(hours=25)
 STAFF = "+447700900123"
 
 
@@ -92,7 +96,7 @@ def test_each_status_change_sends_its_update_in_order(graph_api, variant_id):
         "Being prepared",
         "Shipped with Blue Dart, tracking number BD123456789IN",
         "Out for delivery",
-        "Delivered",
+        "Delivered; ₹949.00 still to pay",  # moved straight through the lifecycle: no payment recorded
     ]
     assert all(body_parameters(m)[:2] == [order.reference, "Test Shop"] for m in updates)
     assert all(body_parameters(m)[3].startswith(PUBLIC_BASE_URL) for m in updates)
@@ -297,9 +301,13 @@ def test_every_kind_of_message_the_shop_sends_is_one_meta_accepts(cloud, graph_a
     order = make_order(many_lines, details=customer(name=long_name, phone=ASHA))
     expiring = place(variant_id, name="Ravi Shah", phone=RAVI)
 
-    order.confirmation_requested_at = utcnow() - timedelta(hours=7)  # no answer: the one reminder goes out
+    give_consent(ASHA, order=order)
+    order.created_at = utcnow() - timedelta(hours=7)  # not sent from WhatsApp: the one reminder goes out
     db.session.commit()
     assert send_due_reminders() == 1
+    give_consent(SHOPPER)
+    make_checkout_cart([(db.session.get(Variant, variant_id), 1)], phone=SHOPPER, name=long_name, started_ago=DAY)
+    assert send_cart_recoveries() == 1
     for reservation in expiring.reservations:
         reservation.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
@@ -311,6 +319,7 @@ def test_every_kind_of_message_the_shop_sends_is_one_meta_accepts(cloud, graph_a
     assert "failed" not in outbox.run_due()
 
     receive_webhook(cloud, inbound_webhook(ASHA_DIGITS, {"type": "text", "text": {"body": "Where is my order?"}}))
+    receive_webhook(cloud, inbound_webhook(SHOPPER.lstrip("+"), {"type": "text", "text": {"body": "STOP"}}))
     tap = {"type": "button", "button": {"payload": f"confirm:{order.reference}", "text": "Confirm order"}}
     receive_webhook(cloud, inbound_webhook(ASHA_DIGITS, tap))
     db.session.refresh(order)
@@ -323,6 +332,8 @@ def test_every_kind_of_message_the_shop_sends_is_one_meta_accepts(cloud, graph_a
         "order_confirmation",
         "staff_alert",
         "order_confirmation_reminder",
+        "cart_recovery",
+        "reply:opt_out",
         "status:payment_received",
         "status:cancelled",
         "reply:status",
@@ -408,6 +419,22 @@ LIMIT_CASES = {
     "template parameter with five spaces": (_template("ABCD-2345", "Shop     Name", "Shipped", "u"), False),
     "template parameter with a newline": (_template("ABCD-2345", "Shop", "Shipped\nsoon", "u"), False),
     "template parameter with a tab": (_template("ABCD-2345", "Shop", "Shipped\tsoon", "u"), False),
+    **{
+        f"template parameter with {name}": (_template("ABCD-2345", f"Asha{char}Kumar", "Shipped", "u"), False)
+        for name, char in {
+            "a carriage return": "\r",
+            "a vertical tab": "\v",
+            "a form feed": "\f",
+            "a line separator": "\u2028",
+            "a paragraph separator": "\u2029",
+            "a right-to-left override": "\u202e",
+            "a left-to-right isolate": "\u2066",
+            "a right-to-left mark": "\u200f",
+            "an Arabic letter mark": "\u061c",
+        }.items()
+    },
+    "template body at 1024 with its parameters": (_template("A", "S", "w" * (1024 - 56), "u"), True),
+    "template body at 1025 with its parameters": (_template("A", "S", "w" * (1025 - 56), "u"), False),
 }
 
 
@@ -476,3 +503,45 @@ def test_the_fake_refuses_connections_while_down_and_serves_again_when_up(graph_
     graph_api.up()
     response = _post(graph_api, {"messaging_product": "whatsapp", "to": ASHA_DIGITS, "text": {"body": "hi"}})
     assert response.status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Names and words that used to break templates (issue 11, items 18 and 19)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_a_name_with_odd_line_breaks_and_bidi_controls_reaches_meta_as_one_clean_line(graph_api, variant_id):
+    name = "\u202eAsha\r\nKumar\u2028 of\u2029the\vhill\fside" + " " * 7 + "shop\u2066\u200f\u061c"
+
+    order = place(variant_id, name=name, phone=ASHA)
+    assert outbox.run_due() == {"sent": 1}
+
+    assert order.customer_name.startswith("Asha") and "\u202e" not in order.customer_name
+    [received] = graph_api.messages
+    first = body_parameters(received)[0]
+    assert first == "Asha · Kumar · of · the · hill · side    shop"
+    assert graph_api.violations == []
+
+
+def test_a_long_cancel_reason_is_shortened_to_fit_the_template_instead_of_failing(graph_api, variant_id):
+    order = place(variant_id, phone=ASHA)
+    outbox.run_due()
+
+    move_order_to(order, OrderStatus.CANCELLED, note="The courier could not reach you. " * 40)
+    assert outbox.run_due() == {"sent": 1}
+
+    update = graph_api.messages[-1]
+    rendered = next(t.body for t in approved_templates() if t.name == "order_update")
+    values = body_parameters(update)
+    assert values[2].endswith("…")
+    hydrated = rendered.replace("{{1}}", values[0]).replace("{{2}}", values[1])
+    assert len(hydrated.replace("{{3}}", values[2]).replace("{{4}}", values[3])) <= 1024
+
+
+def test_a_whatsapp_profile_name_is_kept_without_bidi_controls(cloud, graph_api, variant_id):
+    name = "\u202eAsha\u2066 Kumar\u200f\u061c"
+
+    receive_webhook(cloud, inbound_webhook(ASHA_DIGITS, {"type": "text", "text": {"body": "Hello"}}, name=name))
+
+    contact = db.session.scalar(select(Contact).where(Contact.phone == ASHA))
+    assert contact.name == "Asha Kumar"

@@ -1,22 +1,23 @@
 """Conversations that move orders, in the sandbox: confirm, cancel, handshake, "where is my order"."""
 
+import json
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from checkout import outbox
+from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models import Message, Order, OutboxItem, StockReservation, Variant, WebhookEvent
 from checkout.notifications import EXPIRY_REASON, cancel_expired_orders, send_due_reminders
-from checkout.orders import stock
 from checkout.orders.desk import record_payment
 from checkout.orders.lifecycle import transition
 from checkout.whatsapp import webhooks
 from tests.admin_helpers import make_staff
-from tests.factories import customer, make_order, make_product, make_store
+from tests.factories import customer, give_consent, make_order, make_product, make_store
 from tests.messaging import payloads
 
 ASHA = "919876543210"
@@ -138,7 +139,26 @@ def test_the_summary_sent_from_another_number_is_flagged_for_staff(client, app, 
     receive(client, app, payloads.text(f"Order {shop['reference']} please", wa_id=STRANGER))
     order = the_order(app, shop["order_id"])
     assert order.phone_verified_at is None and "not the number on the order" in order.attention
-    assert outbound(app, STRANGER)[-1].purpose == "reply:mismatch"
+    assert outbound(app, STRANGER)[-1].purpose == "reply:reference"
+
+
+def _answer_to(client, app, sender: str, text: str) -> tuple[str, dict]:
+    receive(client, app, payloads.text(text, wa_id=sender))
+    (reply,) = outbound(app, sender)
+    return reply.purpose, reply.payload
+
+
+@pytest.mark.parametrize("template", ["Order {} please", "{}", "status of {}?", "hi, where is my order {}"])
+def test_a_stranger_cannot_tell_someone_elses_order_from_no_order(client, app, shop, template):
+    unknown = "ZZZZ-2222" if shop["reference"] != "ZZZZ-2222" else "YYYY-3333"
+    other_stranger = "254700000001"
+    existing = _answer_to(client, app, STRANGER, template.format(shop["reference"]))
+    missing = _answer_to(client, app, other_stranger, template.format(unknown))
+    as_sent = lambda answer, ref: json.dumps(answer).replace(ref, "<REF>")  # noqa: E731
+    assert as_sent(existing, shop["reference"]) == as_sent(missing, unknown)
+    assert "Cotton Kurta" not in str(existing) and "Waiting" not in str(existing)
+    # Staff still see the mismatch on the real order; the unknown reference touches nothing.
+    assert "+254712345678" in the_order(app, shop["order_id"]).attention
 
 
 @pytest.mark.parametrize("question", ["status", "Where is my order?", "order kahan hai", "Mera order?", "STATUS pls"])
@@ -165,7 +185,8 @@ def test_a_days_old_question_arriving_after_an_outage_is_not_answered(client, ap
 def test_one_reminder_after_the_configured_hours_never_a_second(app, shop):
     with app.app_context():
         order = db.session.get(Order, shop["order_id"])
-        order.confirmation_requested_at = utcnow() - timedelta(hours=7)
+        give_consent(order.customer_phone, order=order)
+        order.created_at = utcnow() - timedelta(hours=2)
         db.session.commit()
         assert send_due_reminders() == 1
         assert send_due_reminders() == 0
@@ -278,3 +299,36 @@ def test_a_message_that_fails_outside_the_window_is_resent_as_the_template(clien
     sent = outbound(app)
     assert sent[-2].status == "failed" and sent[-2].error_code == 131047
     assert sent[-1].kind == "template" and sent[-1].purpose == "status:confirmed"
+
+
+def _ship(app, order_id, expected: date | None) -> None:
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        transition(order, "confirmed", actor="Owner")
+        transition(order, "preparing", actor="Owner")
+        order.carrier, order.tracking_number, order.expected_delivery_date = "Blue Dart", "BD99", expected
+        transition(order, "shipped", actor="Owner")
+        db.session.commit()
+        outbox.run_due()
+
+
+def test_the_shipped_message_tells_the_expected_delivery_date_in_the_shops_locale(client, app, shop):
+    receive(client, app, payloads.text("hi", wa_id=ASHA))  # inside the window: the shop's own text
+    _ship(app, shop["order_id"], date(2026, 12, 4))
+    shipped = next(m for m in outbound(app) if m.purpose == "status:shipped")
+    assert "Carrier: Blue Dart" in shipped.body_text
+    assert "Expected delivery: 4 Dec 2026" in shipped.body_text
+
+
+def test_the_shipped_template_carries_the_expected_date_too(app, shop):
+    _ship(app, shop["order_id"], date(2026, 12, 4))
+    shipped = next(m for m in outbound(app) if m.purpose == "status:shipped")
+    assert shipped.kind == "template"
+    assert "tracking number BD99, expected 4 Dec 2026" in shipped.body_text
+
+
+def test_without_an_expected_date_the_line_is_left_out(client, app, shop):
+    receive(client, app, payloads.text("hi", wa_id=ASHA))
+    _ship(app, shop["order_id"], None)
+    shipped = next(m for m in outbound(app) if m.purpose == "status:shipped")
+    assert "Tracking number: BD99" in shipped.body_text and "Expected" not in shipped.body_text

@@ -14,8 +14,10 @@ from checkout.models import Message, OutboxItem, Variant, get_store_settings
 from checkout.orders.lifecycle import OrderStatus
 from checkout.whatsapp import messages
 from tests.conftest import ON_POSTGRES
-from tests.factories import customer, make_order
+from tests.factories import customer, make_order, make_product, make_store
+from tests.messaging import payloads
 from tests.messaging.conftest import (
+    cloud_settings,
     make_everything_due,
     move_order_to,
     outbox_items,
@@ -193,48 +195,73 @@ def test_two_workers_delivering_the_same_item_at_once_send_it_once(cloud, graph_
     assert {item.status for item in outbox_items()} == {"done"}
 
 
-def test_an_item_whose_worker_died_is_picked_up_again_and_sent_once(graph_api, variant_id):
+def _kill_mid_send(item: OutboxItem, *, claim_left: timedelta) -> None:
+    """What a worker leaves behind when it is killed mid-send: claimed, one attempt counted, never recorded."""
+    started = utcnow() + claim_left - timedelta(seconds=outbox.CLAIM_SECONDS)
+    item.attempts, item.last_attempt_at, item.claimed_until = (
+        1,
+        started,
+        started + timedelta(seconds=outbox.CLAIM_SECONDS),
+    )
+    db.session.add(item)
+    db.session.commit()
+
+
+def test_an_item_whose_worker_died_waits_for_meta_and_holds_back_no_later_message(graph_api, variant_id):
     order = place(variant_id, phone=ASHA)
     move_order_to(order, OrderStatus.CONFIRMED)
     dead, waiting = outbox_items()
-    # What a worker leaves behind when it is killed mid-send: claimed, one attempt counted, never recorded.
-    dead.attempts, dead.claimed_until = 1, utcnow() + timedelta(seconds=outbox.CLAIM_SECONDS)
-    db.session.add(dead)
-    db.session.commit()
+    _kill_mid_send(dead, claim_left=timedelta(seconds=outbox.CLAIM_SECONDS))
 
     assert outbox.due_item_ids() == [waiting.id]  # the claim is live: nobody else may take it
     assert outbox.run_due() == {"skipped": 1}  # and the customer's next message waits its turn
 
-    dead.claimed_until = utcnow() - timedelta(seconds=1)  # the claim runs out
-    db.session.add(dead)
-    db.session.commit()
+    _kill_mid_send(dead, claim_left=timedelta(seconds=-1))  # the claim runs out
     assert outbox.due_item_ids() == [dead.id, waiting.id]
-    assert outbox.run_due() == {"sent": 2}
+    # WhatsApp may have the dead worker's send: it waits for the status webhook; the next message goes.
+    assert outbox.run_due() == {"in doubt": 1, "sent": 1}
+    dead, waiting = outbox_items()
+    assert (dead.status, dead.in_doubt, dead.attempts, waiting.status) == ("pending", True, 1, "done")
+    wait = timedelta(seconds=600)
+    assert dead.next_attempt_at - dead.last_attempt_at == wait
+    assert [m.tracking for m in graph_api.messages] == [waiting.idempotency_key]
 
-    _assert_each_message_arrived_once_in_order(graph_api)
+    # No status webhook came within the wait: it was most likely lost with the worker, so it is sent now, once.
+    make_everything_due()
+    assert outbox.run_due() == {"sent": 1}
+    assert [m.tracking for m in graph_api.messages] == [waiting.idempotency_key, dead.idempotency_key]
     assert [item.attempts for item in outbox_items()] == [2, 1]
 
 
-def test_an_item_taken_over_from_a_dead_worker_is_marked_in_doubt(graph_api, variant_id):
+def test_a_send_by_a_killed_worker_that_meta_reports_is_never_sent_again(cloud, graph_api, variant_id):
     place(variant_id, phone=ASHA)
     [item] = outbox_items()
-    item.attempts, item.claimed_until = 1, utcnow() - timedelta(seconds=1)
-    db.session.add(item)
-    db.session.commit()
+    _kill_mid_send(item, claim_left=timedelta(seconds=-1))
+    assert outbox.run_due() == {"in doubt": 1}
+    [item] = outbox_items()
+    assert (item.status, item.in_doubt) == ("pending", True)
 
-    assert outbox.run_due() == {"sent": 1}
+    wamid = "wamid.HBgMOTE5ODc2NTQzMjEwFQIAERgSQUJDREVGMDEyMzQ1Njc4OQA="
+    receive_webhook(cloud, payloads.status(wamid, "delivered", ASHA.lstrip("+"), opaque=item.idempotency_key))
 
     [item] = outbox_items()
-    assert item.in_doubt
+    assert item.status == "done"
+    [message] = outgoing_messages()
+    assert (message.wamid, message.status) == (wamid, "delivered")
+    make_everything_due()
+    assert outbox.run_due() == {}
+    assert graph_api.requests == []
 
 
-def test_a_status_webhook_settles_a_send_that_timed_out_without_sending_it_again(cloud, graph_api, variant_id):
+def test_a_send_that_timed_out_waits_for_the_status_webhook_and_is_not_sent_again(cloud, graph_api, variant_id):
     place(variant_id, phone=ASHA)
     graph_api.fail_next("timeout", delay=0.8, accepted=True)  # Meta took it; we never heard back
 
     assert outbox.run_due() == {"retry": 1}
     [item] = outbox_items()
     assert (item.status, item.in_doubt) == ("pending", True)
+    assert item.next_attempt_at - item.last_attempt_at == timedelta(seconds=600)  # not 5 s
+    assert outbox.run_due() == {}
     [received] = graph_api.wait_for_messages(1, timeout=5)
 
     receive_webhook(cloud, status_webhook(received, "sent"))
@@ -249,6 +276,45 @@ def test_a_status_webhook_settles_a_send_that_timed_out_without_sending_it_again
     [message] = outgoing_messages()
     assert message.status == "delivered"
     assert len(graph_api.messages) == 1
+
+
+def test_the_wait_for_a_status_webhook_is_a_setting(make_app, graph_api):
+    app = make_app(**cloud_settings(graph_api.url), WHATSAPP_IN_DOUBT_WAIT_SECONDS=30)
+    with app.app_context():
+        make_store(name="Test Shop")
+        place(make_product(stock=5).variants[0].id, phone=ASHA)
+        graph_api.fail_next("disconnect", accepted=True)  # the answer was lost after Meta took it
+        assert outbox.run_due() == {"retry": 1}
+        [item] = outbox_items()
+        assert item.in_doubt and item.next_attempt_at - item.last_attempt_at == timedelta(seconds=30)
+        db.session.remove()
+
+
+def test_meta_reporting_a_send_in_doubt_as_failed_settles_it_without_sending_it_again(cloud, graph_api, variant_id):
+    place(variant_id, phone=ASHA)
+    graph_api.fail_next("timeout", delay=0.8, accepted=True)
+    assert outbox.run_due() == {"retry": 1}
+    [received] = graph_api.wait_for_messages(1, timeout=5)
+
+    receive_webhook(cloud, status_webhook(received, "failed", error_code=131026))
+
+    [item] = outbox_items()
+    assert (item.status, item.last_error) == ("failed", "131026: Re-engagement message")
+    make_everything_due()
+    assert outbox.run_due() == {}
+    assert len(graph_api.messages) == 1
+
+
+def test_a_customers_later_message_does_not_wait_behind_a_send_in_doubt(cloud, graph_api, variant_id):
+    order = place(variant_id, phone=ASHA)
+    graph_api.fail_next("timeout", delay=0.8, accepted=True)
+    assert outbox.run_due() == {"retry": 1}
+
+    move_order_to(order, OrderStatus.CONFIRMED)
+    assert outbox.run_due() == {"sent": 1}
+
+    names = [m.body["template"]["name"] for m in graph_api.wait_for_messages(2, timeout=5)]
+    assert sorted(names) == ["order_confirmation", "order_update"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

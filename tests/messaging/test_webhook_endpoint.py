@@ -24,6 +24,12 @@ def count(app, model) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
+def count_inbound(app) -> int:
+    """Messages from customers (a "hello" now also gets the ordering chat's answer, an outbound message)."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
+
+
 def process_all(app) -> None:
     with app.app_context():
         webhooks.process_pending()
@@ -71,7 +77,7 @@ def test_store_first_then_process(client, hook):
     assert response.status_code == 200
     assert count(hook, WebhookEvent) == 1 and count(hook, Message) == 0  # stored, not yet processed
     process_all(hook)
-    assert count(hook, Message) == 1
+    assert count_inbound(hook) == 1
 
 
 def test_repeated_deliveries_of_the_same_message_are_stored_once(client, hook):
@@ -79,7 +85,7 @@ def test_repeated_deliveries_of_the_same_message_are_stored_once(client, hook):
     for _ in range(3):
         payloads.post_signed(client, hook, body)
     process_all(hook)
-    assert count(hook, WebhookEvent) == 3 and count(hook, Message) == 1
+    assert count(hook, WebhookEvent) == 3 and count_inbound(hook) == 1
 
 
 def test_one_post_with_several_entries_changes_messages_and_statuses_is_handled_whole(client, hook):
@@ -111,16 +117,36 @@ def test_one_post_with_several_entries_changes_messages_and_statuses_is_handled_
 @pytest.mark.parametrize(
     "message,readable",
     [
-        ({"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}}, "[image]"),
-        ({"type": "document", "document": {"id": "MEDIA2", "filename": "receipt.pdf"}}, "[document]"),
-        ({"type": "audio", "audio": {"id": "MEDIA3"}}, "[audio]"),
-        ({"type": "sticker", "sticker": {"id": "MEDIA4"}}, "[sticker]"),
+        ({"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}}, "📷 Photo"),
+        ({"type": "document", "document": {"id": "MEDIA2", "filename": "receipt.pdf"}}, "📄 Document · receipt.pdf"),
+        ({"type": "audio", "audio": {"id": "MEDIA3"}}, "🎵 Audio"),
+        ({"type": "audio", "audio": {"id": "MEDIA5", "voice": True}}, "🎤 Voice message"),
+        ({"type": "image", "image": {"id": "MEDIA6", "caption": "Is this in stock?"}}, "📷 Photo · Is this in stock?"),
+        ({"type": "sticker", "sticker": {"id": "MEDIA4"}}, "Sticker"),
         (
             {"type": "location", "location": {"latitude": -1.22, "longitude": 36.89, "name": "Kasarani"}},
             "📍 Kasarani -1.22,36.89",
         ),
         ({"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}}, "👍"),
-        ({"type": "order", "order": {"catalog_id": "1", "product_items": []}}, "[order]"),
+        ({"type": "order", "order": {"catalog_id": "1", "product_items": []}}, "🛒 Cart: 0 items, 0 units"),
+        (
+            {
+                "type": "order",
+                "order": {
+                    "catalog_id": "1",
+                    "product_items": [
+                        {"product_retailer_id": "TEA-1", "quantity": 2, "item_price": 120, "currency": "INR"},
+                        {"product_retailer_id": "TEA-2", "quantity": 1, "item_price": 90, "currency": "INR"},
+                    ],
+                    "text": "Deliver after 6",
+                },
+            },
+            "🛒 Cart: 2 items, 3 units\nDeliver after 6",
+        ),
+        (
+            {"type": "location", "location": {"latitude": 19.07, "longitude": 72.87, "address": "Linking Rd, Mumbai"}},
+            "📍 Linking Rd, Mumbai 19.07,72.87",
+        ),
         ({"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]}, "[unsupported]"),
         ({"type": "something_new_in_2027", "something_new_in_2027": {}}, "[something_new_in_2027]"),
     ],
@@ -130,7 +156,7 @@ def test_every_inbound_type_is_stored_and_acknowledged(client, hook, message, re
     assert payloads.post_signed(client, hook, body).status_code == 200
     process_all(hook)
     with hook.app_context():
-        row = db.session.scalars(select(Message)).one()
+        row = db.session.scalars(select(Message).where(Message.direction == "in")).one()
         assert (row.direction, row.body_text, row.phone) == ("in", readable, "+919876543210")
         assert db.session.scalar(select(WebhookEvent.error)) == ""
 

@@ -26,11 +26,11 @@ import redis
 from flask import Flask
 from sqlalchemy import func, select, text, update
 
+from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models import Order, OutboxItem, StockReservation, Variant
+from checkout.models import Consent, Order, OutboxItem, StockReservation, Variant
 from checkout.models.messaging import Message
-from checkout.orders import stock
 from checkout.whatsapp.templates import TEMPLATES
 from tests.admin_helpers import PASSWORD, make_staff
 from tests.conftest import ON_POSTGRES
@@ -133,6 +133,7 @@ def start_cluster(shop, graph_api, redis_queue, tmp_path) -> Iterator[Callable[.
             "SECRET_KEY": SECRET_KEY,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "SESSION_COOKIE_SECURE": "false",  # plain http on loopback (a developer's .env must not say otherwise)
+            "ORDER_RATE_LIMIT_PER_ADDRESS": "100000 per minute",  # every simulated shopper comes from 127.0.0.1
             "WHATSAPP_PROVIDER": "cloud",
             "WHATSAPP_GRAPH_URL": graph_api.url,
             "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
@@ -140,6 +141,9 @@ def start_cluster(shop, graph_api, redis_queue, tmp_path) -> Iterator[Callable[.
             "WHATSAPP_APP_SECRET": "scale-test-app-secret",
             "WHATSAPP_VERIFY_TOKEN": "scale-test-verify-token",
             "WHATSAPP_SEND_TIMEOUT": "5",
+            # Every order alerts the one staff number: paced 6 s apart, a burst would outlast the test's waits.
+            # This fake enforces no pair limit; pacing has its own tests (tests/messaging/test_delivery_timing.py).
+            "WHATSAPP_PACING_SECONDS": "0",
         }
     )
     started: list[Cluster] = []
@@ -372,11 +376,16 @@ def run_reminder_sweeps_at_once(cluster: Cluster, count: int = 3, timeout: float
 
 
 def age_confirmation_requests(shop: Shop, orders: list[Order]) -> None:
+    """These orders were placed 7 hours ago, and their customers agreed to reminders (none goes without)."""
     with shop.database() as session:
         session.execute(
             update(Order)
             .where(Order.id.in_([order.id for order in orders]))
-            .values(confirmation_requested_at=utcnow() - timedelta(hours=7))
+            .values(created_at=utcnow() - timedelta(hours=7), confirmation_requested_at=utcnow() - timedelta(hours=7))
+        )
+        session.add_all(
+            Consent(phone=order.customer_phone, source="website", wording="Send me reminders", order_id=order.id)
+            for order in orders
         )
 
 

@@ -44,3 +44,14 @@ def test_create_user_follows_the_staff_rules(app, cli):
     assert short.exit_code != 0
     with app.app_context():
         assert db.session.scalar(select(func.count(StaffUser.id))) == 1
+
+
+def test_ensure_owner_prints_the_address_the_admin_is_served_at(app, cli):
+    output = cli.invoke(args=["ensure-owner", "--base-url", "http://127.0.0.1:8123/"]).output
+    assert "  http://127.0.0.1:8123/admin/login\n" in output and ":5000" not in output
+
+
+def test_ensure_owner_falls_back_to_the_public_base_url(make_app):
+    app = make_app(PUBLIC_BASE_URL="https://shop.example.com")
+    output = app.test_cli_runner().invoke(args=["ensure-owner"]).output
+    assert "  https://shop.example.com/admin/login\n" in output

@@ -3,8 +3,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from checkout import catalog_admin
-from checkout.catalog_admin import InvalidValue, plan_import
+from checkout.catalog.csv_import import CSV_MAX_BYTES, ImportOutdated, ImportRejected, apply_import, plan_import
+from checkout.catalog.errors import InvalidValue
+from checkout.catalog.stock import is_low_stock
+from checkout.catalog.values import format_price, parse_options, parse_price, parse_stock_delta
 from checkout.csv_safety import restore_cell, safe_cell, write_csv
 from checkout.extensions import db
 from checkout.models import Product, StockMovement
@@ -60,25 +62,28 @@ def test_write_csv_neutralises_every_cell_and_uses_crlf():
 # ---------------------------------------------------------------- typed values
 
 
-@pytest.mark.parametrize(("text", "minor"), [("799.50", 79950), ("0", 0), (" 12 ", 1200), ("99.5", 9950)])
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [("799.50", 79950), ("0", 0), (" 12 ", 1200), ("99.5", 9950), ("1,299.00", 129900), ("₹100", 10000)],
+)
 def test_prices_parse_to_minor_units(text, minor):
-    assert catalog_admin.parse_price(text, "INR") == minor
+    assert parse_price(text, "INR") == minor
 
 
 @pytest.mark.parametrize(
-    "text", ["12.345", "abc", "-1", "", "1,299.00", "₹100", "1e3", "NaN", "Infinity", "99999999999"]
+    "text", ["12.345", "abc", "-1", "", "1.299,00", "$100", "1e3", "NaN", "Infinity", "99999999999", "1e999997"]
 )
 def test_bad_prices_are_refused_with_a_value_error(text):
     with pytest.raises(InvalidValue):
-        catalog_admin.parse_price(text, "INR")
+        parse_price(text, "INR")
 
 
 def test_a_currency_without_minor_units_refuses_decimals():
-    assert catalog_admin.parse_price("1500", "JPY") == 1500
-    with pytest.raises(InvalidValue, match="more decimals than JPY allows"):
-        catalog_admin.parse_price("1500.5", "JPY")
-    assert catalog_admin.format_price(1500, "JPY") == "1500"
-    assert catalog_admin.format_price(0, "INR") == "0.00"
+    assert parse_price("1500", "JPY") == 1500
+    with pytest.raises(InvalidValue, match="JPY amounts have no decimals"):
+        parse_price("1500.5", "JPY")
+    assert format_price(1500, "JPY") == "1500"
+    assert format_price(0, "INR") == "0.00"
 
 
 @pytest.mark.parametrize(
@@ -91,29 +96,29 @@ def test_a_currency_without_minor_units_refuses_decimals():
     ],
 )
 def test_options_parse_into_a_dict(text, options):
-    assert catalog_admin.parse_options(text) == options
+    assert parse_options(text) == options
 
 
 @pytest.mark.parametrize("text", ["Size", "=M", "Size=", "Size=M, size=L", "A=" + "x" * 41])
 def test_bad_options_are_refused(text):
     with pytest.raises(InvalidValue):
-        catalog_admin.parse_options(text)
+        parse_options(text)
 
 
 @pytest.mark.parametrize(("text", "delta"), [("+10", 10), ("-2", -2), ("\u22122", -2), (" 7 ", 7)])
 def test_stock_deltas_parse_with_either_minus_sign(text, delta):
-    assert catalog_admin.parse_stock_delta(text) == delta
+    assert parse_stock_delta(text) == delta
 
 
 @pytest.mark.parametrize("text", ["0", "", "ten", "1.5", "+-1", "2000000"])
 def test_bad_stock_deltas_are_refused(text):
     with pytest.raises(InvalidValue):
-        catalog_admin.parse_stock_delta(text)
+        parse_stock_delta(text)
 
 
 def test_low_stock_is_at_or_below_the_threshold():
-    assert catalog_admin.is_low_stock(5, 5) and catalog_admin.is_low_stock(0, 5)
-    assert not catalog_admin.is_low_stock(6, 5)
+    assert is_low_stock(5, 5) and is_low_stock(0, 5)
+    assert not is_low_stock(6, 5)
 
 
 # ---------------------------------------------------------------- dry run: the file as a whole
@@ -133,7 +138,7 @@ def test_low_stock_is_at_or_below_the_threshold():
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", (1, "The file is not UTF-8 text")),
         (b"PK\x03\x04\x00\x00binary", (0, "This is not a CSV file (it contains binary data).")),
         (HEADER.encode() + b'\nA,"unclosed,,active,,A-1,,10,1\n', (2, "This is not a readable CSV file")),
-        (HEADER.encode() + b"\n" + b"x" * catalog_admin.CSV_MAX_BYTES, (0, "The file is larger than 1024 KB")),
+        (HEADER.encode() + b"\n" + b"x" * CSV_MAX_BYTES, (0, "The file is larger than 1024 KB")),
     ],
 )
 def test_a_file_that_cannot_be_read_is_reported_once(store, data, expected):
@@ -194,8 +199,8 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(store):
     lines = sorted({line for line, _ in problems(plan)})
     assert lines == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15]
     messages = dict(problems(plan))
-    assert "more decimals than INR allows" in messages[3]
-    assert "is not a price" in messages[4]
+    assert "INR amounts have at most 2 decimals" in messages[3]
+    assert "is not an amount" in messages[4]
     assert "negative" in messages[5]
     assert messages[6].startswith("stock: “1.5” is not a stock quantity")
     assert messages[7] == "variant_sku “GOOD-1” is already used on line 2."
@@ -254,19 +259,25 @@ def test_a_clean_plan_lists_changes_and_apply_writes_them_through_the_ledger(sto
         (3, "product", "create", "SOAP"),
         (3, "variant", "create", "SOAP-1"),
     ]
-    applied = catalog_admin.apply_import(content, "INR", None, plan.fingerprint)
+    applied = apply_import(content, "INR", None, plan.fingerprint)
     assert applied.fingerprint == plan.fingerprint
     soap = db.session.scalars(select(Product).where(Product.sku == "SOAP")).one()
     assert (soap.slug, soap.category.name, soap.variants[0].price_minor) == ("soap", "Bath", 4900)
-    assert db.session.scalar(select(func.count()).select_from(StockMovement)) == 0  # stock 0 → 0 changed nothing
+    imported = select(func.count()).select_from(StockMovement).where(StockMovement.reason == "CSV import")
+    assert db.session.scalar(imported) == 0  # stock 0 → 0 changed nothing
 
 
 def test_apply_refuses_a_plan_that_no_longer_matches(store):
     make_product("Tea", sku="TEA", stock=10, price_minor=10000)
     content = csv_file("TEA,Tea,,active,About Tea,TEA-0,,120.00,10")
-    with pytest.raises(catalog_admin.ImportOutdated):
-        catalog_admin.apply_import(content, "INR", None, "fingerprint of another preview")
+    with pytest.raises(ImportOutdated):
+        apply_import(content, "INR", None, "fingerprint of another preview")
     bad = csv_file("TEA,Tea,,active,About Tea,TEA-0,,abc,10")
-    with pytest.raises(catalog_admin.ImportRejected):
-        catalog_admin.apply_import(bad, "INR", None, plan_import(bad, "INR").fingerprint)
+    with pytest.raises(ImportRejected):
+        apply_import(bad, "INR", None, plan_import(bad, "INR").fingerprint)
     assert db.session.scalars(select(Product)).one().variants[0].price_minor == 10000
+
+
+def test_prices_from_a_csv_read_plain_first_and_as_the_shops_locale_writes_them():
+    assert parse_price("12.500", "TND", "ar_TN", from_file=True) == 12500  # as export_catalog_csv writes
+    assert parse_price("1.299,50", "EUR", "de_DE", from_file=True) == 129950  # as a German Excel saves it

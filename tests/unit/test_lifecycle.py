@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from checkout.catalog import stock
 from checkout.extensions import db
 from checkout.models import Variant
 from checkout.models.orders import OPEN_STATUSES_SQL
-from checkout.orders import stock
 from checkout.orders.errors import ReasonRequired, TransitionNotAllowed
 from checkout.orders.lifecycle import OPEN_STATUSES, TRANSITIONS, OrderStatus, allowed_transitions, transition
 from tests.factories import customer, make_order, make_product, make_store

@@ -6,12 +6,20 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models import Order, OrderEvent, OrderLine, StockReservation, Variant, get_store_settings
-from checkout.orders import stock
-from checkout.orders.errors import InvalidOrderDetails, InvalidQuantity, OutOfStock, PriceChanged, ProductUnavailable
-from checkout.orders.placing import place_order
+from checkout.orders.errors import (
+    InvalidOrderDetails,
+    InvalidQuantity,
+    OutOfStock,
+    PendingUnitsLimitReached,
+    PriceChanged,
+    ProductUnavailable,
+)
+from checkout.orders.lifecycle import OrderStatus, transition
+from checkout.orders.placing import details_differing_from, place_order
 from checkout.orders.pricing import MAX_CART_LINES
 from checkout.orders.references import REFERENCE_ALPHABET
 from tests.factories import customer, make_order, make_product, make_store
@@ -330,3 +338,64 @@ def test_pickup_is_refused_when_the_store_does_not_offer_it(app_context):
         InvalidOrderDetails, [(variant, 1)], details=customer(fulfilment="pickup", address="")
     )
     assert (error.field, str(error)) == ("fulfilment", "This shop does not offer pickup.")
+
+
+# --- how much one phone may hold ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sari(app_context):
+    make_store(max_pending_units_per_phone=50)
+    return make_product(name="Sari", price_minor=100000, stock=400, sku="SARI").variants[0]
+
+
+def test_one_phone_cannot_hold_more_units_than_the_shop_allows_in_pending_orders(sari):
+    make_order([(sari, 40)])
+    refused = _refuses_and_writes_nothing(PendingUnitsLimitReached, [(sari, 11)])
+    assert (refused.held, refused.wanted, refused.limit) == (40, 11, 50)
+    assert "already has 40 items in orders waiting for confirmation" in str(refused)
+    assert "at most 50" in str(refused)
+    make_order([(sari, 10)])  # up to the cap exactly
+    other_phone = make_order([(sari, 50)], details=customer(phone="+254712345678"))
+    assert other_phone.status == "pending"
+    assert _available(sari) == 400 - 100
+
+
+def test_a_single_order_over_the_cap_is_refused_and_says_so(sari):
+    refused = _refuses_and_writes_nothing(PendingUnitsLimitReached, [(sari, 51)])
+    assert refused.held == 0 and "this order has 51" in str(refused)
+
+
+def test_only_units_still_held_count_against_the_cap(sari):
+    confirmed = make_order([(sari, 50)])
+    transition(confirmed, OrderStatus.CONFIRMED, actor="staff")
+    cancelled = make_order([(sari, 50)])
+    transition(cancelled, OrderStatus.CANCELLED, actor="staff", note="changed my mind")
+    expired = make_order([(sari, 50)])
+    db.session.execute(
+        update(StockReservation)
+        .where(StockReservation.order_id == expired.id)
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    assert stock.units_held_for_phone("+919876543210") == 0
+    assert make_order([(sari, 50)]).status == "pending"
+
+
+def test_the_cap_is_a_store_setting(sari):
+    get_store_settings().max_pending_units_per_phone = 120
+    db.session.commit()
+    assert make_order([(sari, 99)]).status == "pending"
+    _refuses_and_writes_nothing(PendingUnitsLimitReached, [(sari, 22)])
+
+
+def test_a_new_shop_lets_one_phone_hold_50_units(app_context):
+    assert get_store_settings().max_pending_units_per_phone == 50
+
+
+def test_details_differing_from_an_order_are_named_in_plain_words(store):
+    order = make_order([(make_product(stock=5).variants[0], 1)], details=customer())
+    assert details_differing_from(order, customer()) == []
+    assert details_differing_from(order, customer(name=" Asha Kumar\u202e ")) == []  # stored the same way
+    moved = customer(phone="+919876500000", fulfilment="pickup", address="x")
+    assert details_differing_from(order, moved) == ["WhatsApp number", "delivery or pickup", "address"]

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from checkout import reports
+from admin.dashboard_chart import bar_chart
 from checkout.extensions import db
-from checkout.models import CartStart
+from checkout.orders import reports
 from checkout.orders.lifecycle import OrderStatus, transition
 from tests.conftest import ON_POSTGRES
-from tests.factories import customer, make_order, make_product, make_store
+from tests.factories import customer, make_journey_cart, make_order, make_product, make_store
 
 S = OrderStatus
 # A Wednesday afternoon; its week began on Monday 10 March.
@@ -54,26 +54,33 @@ def test_periods_are_utc_days_and_monday_weeks():
     assert reports.today(just_after_midnight_utc_in_los_angeles).start == at(2025, 3, 13)
 
 
-def test_orders_and_revenue_count_non_cancelled_orders_inside_the_period(variant):
-    order(variant, at(2025, 3, 12, 0, 0))  # first instant of today
-    order(variant, at(2025, 3, 12, 23, 59, 59), quantity=2)  # last second of today
-    order(variant, at(2025, 3, 12, 9, 0), path=[S.CANCELLED])  # cancelled: not counted
+def test_orders_count_non_cancelled_orders_and_revenue_only_confirmed_and_later(variant):
+    order(variant, at(2025, 3, 12, 0, 0), path=[S.CONFIRMED])  # first instant of today
+    order(variant, at(2025, 3, 12, 23, 59, 59), path=[S.CONFIRMED, S.PREPARING], quantity=2)  # last second
+    order(variant, at(2025, 3, 12, 12, 0))  # pending: an order, but not money yet
+    order(variant, at(2025, 3, 12, 9, 0), path=[S.CONFIRMED, S.CANCELLED])  # cancelled: neither
     order(variant, at(2025, 3, 11, 23, 59, 59), path=[S.CONFIRMED])  # yesterday, this week
-    order(variant, at(2025, 3, 10, 0, 0))  # Monday, the week's first instant
-    order(variant, at(2025, 3, 9, 23, 59, 59))  # Sunday: last week
-    order(variant, at(2025, 3, 13, 0, 0))  # tomorrow: outside today
+    order(variant, at(2025, 3, 10, 0, 0))  # Monday, the week's first instant; pending
+    order(variant, at(2025, 3, 9, 23, 59, 59), path=[S.CONFIRMED])  # Sunday: last week
+    order(variant, at(2025, 3, 13, 0, 0), path=[S.CONFIRMED])  # tomorrow: outside today
 
     today = reports.period_totals(reports.today(NOW))
-    assert (today.orders, today.revenue) == (2, [("INR", 5000 + 10000 + 5000 + 20000)])
+    assert (today.orders, today.revenue) == (3, [("INR", 15000 + 25000)])
     week = reports.period_totals(reports.this_week(NOW))
-    assert week.orders == 5  # Monday..Thursday's midnight, cancelled left out
-    assert week.revenue == [("INR", 15000 * 4 + 25000)]
+    assert week.orders == 6  # Monday..Thursday's midnight, cancelled left out
+    assert week.revenue == [("INR", 15000 * 3 + 25000)]
+
+
+def test_a_period_of_only_pending_orders_has_orders_but_no_revenue(variant):
+    order(variant, at(2025, 3, 12, 8, 0))
+    totals = reports.period_totals(reports.today(NOW))
+    assert (totals.orders, totals.revenue) == (1, [])
 
 
 def test_revenue_is_kept_apart_per_currency(variant):
-    order(variant, at(2025, 3, 12, 8, 0))
-    order(variant, at(2025, 3, 12, 9, 0), currency="KES")
-    order(variant, at(2025, 3, 12, 10, 0), currency="KES")
+    order(variant, at(2025, 3, 12, 8, 0), path=[S.CONFIRMED])
+    order(variant, at(2025, 3, 12, 9, 0), path=[S.CONFIRMED], currency="KES")
+    order(variant, at(2025, 3, 12, 10, 0), path=[S.CONFIRMED], currency="KES")
     totals = reports.period_totals(reports.today(NOW))
     assert totals.orders == 3
     assert totals.revenue == [("KES", 30000), ("INR", 15000)]
@@ -118,39 +125,36 @@ def test_ages_read_the_way_people_say_them(age, label):
     assert reports.describe_age(age) == label
 
 
-# --- funnel ---------------------------------------------------------------------------------------------------
+# --- funnel (its numbers from driven journeys: tests/web/test_funnel.py) ----------------------------------------
 
 
-def test_funnel_counts_carts_orders_confirmations_and_deliveries_in_the_period(variant):
+@pytest.mark.parametrize(
+    ("wait", "label"),
+    [
+        (timedelta(0), "0 s"),
+        (timedelta(seconds=59), "59 s"),
+        (timedelta(minutes=1), "1 min"),
+        (timedelta(hours=12), "12 h"),
+        (timedelta(days=1, hours=3), "1 day 3 h"),
+    ],
+)
+def test_median_waits_read_in_seconds_under_a_minute(wait, label):
+    assert reports.describe_wait(wait) == label
+
+
+def test_funnel_counts_carts_started_in_the_period_and_orders_placed_with_or_without_one(variant):
     period = reports.last_days(NOW, 7)
-    for started in [NOW - timedelta(days=1)] * 8 + [period.start, NOW - timedelta(days=8)]:
-        db.session.add(CartStart(started_at=started))
-    db.session.commit()
-    recent = NOW - timedelta(days=2)
-    order(variant, recent)  # still pending
-    order(variant, recent, path=[S.CANCELLED])  # cancelled before confirming
-    order(variant, recent, path=[S.CONFIRMED, S.CANCELLED])  # confirmed, then cancelled: it was confirmed
-    order(variant, recent, path=[S.CONFIRMED, S.PREPARING, S.READY_FOR_PICKUP], fulfilment="pickup")
-    order(variant, recent, path=[S.CONFIRMED, S.PREPARING, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED])
-    order(variant, NOW - timedelta(days=9), path=[S.CONFIRMED])  # before the period
-
-    funnel = reports.conversion_funnel(period)
-    assert [(step.label, step.count) for step in funnel] == [
-        ("Carts started", 9),
-        ("Orders placed", 5),
-        ("Confirmed", 3),
-        ("Delivered", 1),
-    ]
-    assert [step.percent_of_start for step in funnel] == [100.0, 55.6, 33.3, 11.1]
-    assert [step.percent_of_previous for step in funnel] == [None, 55.6, 60.0, 33.3]
-
-
-def test_funnel_without_carts_has_no_percentages_instead_of_dividing_by_zero(variant):
-    order(variant, NOW - timedelta(hours=1))
-    funnel = reports.conversion_funnel(reports.today(NOW))
-    assert [step.count for step in funnel] == [0, 1, 0, 0]
-    assert [step.percent_of_start for step in funnel] == [None] * 4
-    assert [step.percent_of_previous for step in funnel] == [None, None, 0.0, None]
+    started = NOW - timedelta(days=1)
+    placed = order(variant, started + timedelta(hours=5))
+    make_journey_cart(created_at=started, checkout_started_at=started + timedelta(hours=4), order=placed)
+    make_journey_cart(created_at=period.start)  # its first instant
+    make_journey_cart(created_at=period.start - timedelta(seconds=1))  # before the period
+    order(variant, NOW - timedelta(days=2))  # no cart: a journey that begins at "Order placed"
+    funnel = reports.funnel(period)
+    assert [step.count for step in funnel.steps[:3]] == [2, 1, 2]
+    assert [step.from_previous for step in funnel.steps[:3]] == [None, 1, 1]
+    assert [step.median_wait for step in funnel.steps[1:3]] == [timedelta(hours=4), timedelta(hours=1)]
+    assert len(funnel.days) == 7 and [day.day.day for day in funnel.days if not day.quiet] == [6, 10, 11]
 
 
 # --- orders per day -------------------------------------------------------------------------------------------
@@ -181,12 +185,39 @@ def test_days_are_utc_whatever_the_database_session_time_zone(variant):
     assert days[-1] == reports.DayCount(date(2025, 3, 12), 1)
 
 
+def test_periods_and_days_are_the_shops_days_in_its_time_zone(variant):
+    kolkata = "Asia/Kolkata"  # UTC+5:30: the shop's 12 March runs from 11 March 18:30 to 12 March 18:30 UTC
+    assert reports.today(NOW, kolkata).start == at(2025, 3, 11, 18, 30)
+    assert reports.today(NOW, kolkata).end == at(2025, 3, 12, 18, 30)
+    assert reports.this_week(NOW, kolkata).start == at(2025, 3, 9, 18, 30)
+    order(variant, at(2025, 3, 11, 18, 30), path=[S.CONFIRMED])  # 00:00 on 12 March in the shop: today
+    order(variant, at(2025, 3, 11, 18, 29, 59), path=[S.CONFIRMED])  # 23:59:59 on 11 March in the shop
+    order(variant, at(2025, 3, 12, 18, 29, 59))  # 23:59:59 on 12 March in the shop: today
+    order(variant, at(2025, 3, 12, 18, 30))  # 00:00 on 13 March in the shop: tomorrow, not shown
+
+    assert reports.period_totals(reports.today(NOW, kolkata)).orders == 2
+    days = reports.orders_per_day(reports.last_days(NOW, 7, kolkata))
+    assert [d.day for d in days] == [date(2025, 3, 6) + timedelta(days=n) for n in range(7)]
+    assert days[-1] == reports.DayCount(date(2025, 3, 12), 2)
+    assert days[-2] == reports.DayCount(date(2025, 3, 11), 1)
+
+
+def test_a_day_across_a_daylight_saving_change_is_23_hours_long(variant):
+    # London moved its clocks forward at 01:00 UTC on 30 March 2025.
+    now = at(2025, 3, 31, 12, 0)
+    order(variant, at(2025, 3, 30, 22, 59))  # 23:59 on 30 March in London (BST)
+    order(variant, at(2025, 3, 30, 23, 0))  # 00:00 on 31 March in London
+    days = reports.orders_per_day(reports.last_days(now, 2, "Europe/London"))
+    assert days == [reports.DayCount(date(2025, 3, 30), 1), reports.DayCount(date(2025, 3, 31), 1)]
+    assert reports.last_days(now, 2, "Europe/London").start == at(2025, 3, 30, 0, 0)
+
+
 # --- the chart ------------------------------------------------------------------------------------------------
 
 
 def test_bar_chart_scales_the_busiest_day_to_full_height():
     days = [reports.DayCount(date(2025, 3, 1) + timedelta(days=n), n % 5) for n in range(30)]
-    chart = reports.bar_chart(days, width=600, height=150, gap=2)
+    chart = bar_chart(days, width=600, height=150, gap=2)
     assert len(chart.bars) == 30
     assert (chart.highest, chart.total) == (4, sum(n % 5 for n in range(30)))
     assert chart.busiest == reports.DayCount(date(2025, 3, 5), 4)
@@ -199,6 +230,6 @@ def test_bar_chart_scales_the_busiest_day_to_full_height():
 
 def test_bar_chart_of_a_quiet_month_draws_flat_bars():
     days = [reports.DayCount(date(2025, 3, 1) + timedelta(days=n), 0) for n in range(30)]
-    chart = reports.bar_chart(days)
+    chart = bar_chart(days)
     assert len(chart.bars) == 30 and all(bar.height == 0 for bar in chart.bars)
     assert chart.busiest is None and chart.total == 0

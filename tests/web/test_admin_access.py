@@ -1,4 +1,5 @@
-"""Who may do what in the admin panel: every admin route × every role, plus signing in and out."""
+"""Who may do what in the admin panel: every staff route (the admin and the WhatsApp sandbox) × every role,
+plus signing in and out."""
 
 import re
 
@@ -7,21 +8,29 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from checkout.extensions import db
-from checkout.models import Product, StaffUser
-from checkout.permissions import ROLE_PERMISSIONS
+from checkout.models import Contact, Conversation, Product, QuickReply, StaffUser
+from checkout.shop.faq import FaqDraft, save_faq_entry
+from checkout.staff.permissions import ROLE_PERMISSIONS, Permission
 from tests.admin_helpers import PASSWORD, make_staff, sign_in
-from tests.factories import make_order, make_product, make_store
+from tests.factories import make_coupon, make_order, make_product, make_store
 
 # Routes open to anyone (signing in) or to any signed-in staff member whatever the role.
 PUBLIC_ENDPOINTS = {"admin.login", "admin.media"}
 ANY_STAFF_ENDPOINTS = {"admin.logout", "admin.account"}
+# Blueprints whose every route is for staff: the admin and the sandbox's customer-phone screens.
+STAFF_BLUEPRINTS = ("admin.", "sandbox.")
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(WHATSAPP_PROVIDER="sandbox")  # the sandbox's routes exist (and are checked) only with it on
 
 
 def admin_routes(app):
-    """(endpoint, method, url rule, required permission) for every admin route the app has."""
+    """(endpoint, method, url rule, required permission) for every staff route the app has."""
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin."):
+        if not rule.endpoint.startswith(STAFF_BLUEPRINTS):
             continue
         view = app.view_functions[rule.endpoint]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -34,15 +43,25 @@ def world(app):
     with app.app_context():
         make_store()
         product = make_product("Cotton Kurta", stock=500, options=[{"Size": "M"}])
-        order = make_order([(product.variants[0], 1)])
+        coupon = make_coupon("WORLD")
+        order = make_order([(product.variants[0], 1)], coupon_code="WORLD")
         for role in ROLE_PERMISSIONS:
             make_staff(role)
+        entry = save_faq_entry(None, FaqDraft(question="Delivery?", keywords="delivery", answer="3–7 days."))
+        chat = Conversation(contact=Contact(phone="+254712345678", name="Juma"), phone="+254712345678", name="Juma")
+        quick_reply = QuickReply(title="Hours", body="We are open 9 to 6.")
+        db.session.add_all([chat, quick_reply])
+        db.session.commit()
         values = {
             "reference": order.reference,
             "product_id": product.id,
             "variant_id": product.variants[0].id,
             "user_id": db.session.scalar(select(StaffUser.id).where(StaffUser.role == "viewer")),
             "filename": "nothing.png",
+            "entry_id": entry.id,
+            "coupon_id": coupon.id,
+            "conversation_id": chat.id,
+            "reply_id": quick_reply.id,
         }
         db.session.remove()
     return values
@@ -63,6 +82,82 @@ def test_every_admin_route_declares_who_may_use_it(app):
         if permission is None and endpoint not in PUBLIC_ENDPOINTS | ANY_STAFF_ENDPOINTS
     ]
     assert undeclared == []
+
+
+def test_the_sandbox_screens_are_in_the_matrix_and_need_acting_as_a_customer(app):
+    sandbox_routes = {(e, m): p for e, m, _r, p in admin_routes(app) if e.startswith("sandbox.")}
+    assert {("sandbox.tap", "POST"), ("sandbox.send", "POST"), ("sandbox.new_chat", "POST")} <= set(sandbox_routes)
+    assert set(sandbox_routes.values()) == {Permission.ACT_AS_CUSTOMER}
+    assert {role for role, allowed in ROLE_PERMISSIONS.items() if Permission.ACT_AS_CUSTOMER in allowed} == {
+        "owner",
+        "manager",
+    }
+
+
+def test_the_discount_code_pages_are_in_the_matrix_for_owners_and_managers(app):
+    routes = {e: p for e, _m, _r, p in admin_routes(app) if e.startswith("admin.coupon")}
+    assert set(routes) == {
+        "admin.coupons",
+        "admin.coupon_new",
+        "admin.coupon_pause",
+        "admin.coupon_resume",
+        "admin.coupon_usage",
+        "admin.coupons_export",
+    }
+    assert set(routes.values()) == {Permission.MANAGE_COUPONS}
+    allowed = {role for role, permissions in ROLE_PERMISSIONS.items() if Permission.MANAGE_COUPONS in permissions}
+    assert allowed == {"owner", "manager"}
+
+
+def test_the_settings_pages_are_in_the_matrix_for_the_owner_only(app):
+    routes = {(e, m): p for e, m, _r, p in admin_routes(app)}
+    for route in [
+        ("admin.settings", "POST"),
+        ("admin.settings_messages", "GET"),
+        ("admin.settings_messages", "POST"),
+        ("admin.settings_chat_texts", "GET"),
+        ("admin.settings_chat_texts", "POST"),
+    ]:
+        assert routes[route] == Permission.EDIT_SETTINGS, route
+
+
+def test_the_faq_pages_are_in_the_matrix_for_owners_and_managers(app):
+    faq_routes = {(e, m): p for e, m, _r, p in admin_routes(app) if e.startswith("admin.faq")}
+    assert set(faq_routes) == {
+        ("admin.faq_list", "GET"),
+        ("admin.faq_new", "GET"),
+        ("admin.faq_new", "POST"),
+        ("admin.faq_edit", "GET"),
+        ("admin.faq_edit", "POST"),
+        ("admin.faq_delete", "POST"),
+    }
+    assert set(faq_routes.values()) == {Permission.MANAGE_FAQ}
+    allowed = {role for role, permissions in ROLE_PERMISSIONS.items() if Permission.MANAGE_FAQ in permissions}
+    assert allowed == {"owner", "manager"}
+
+
+def test_the_inbox_pages_are_in_the_matrix_for_everyone_who_answers_conversations(app):
+    """Quick replies too: staff's own shortcuts, read and sent by a person each time (the FAQ is the bot's)."""
+    routes = {(e, m): p for e, m, _r, p in admin_routes(app) if e.startswith(("admin.inbox", "admin.quick_repl"))}
+    assert set(routes) == {
+        ("admin.inbox_list", "GET"),
+        ("admin.inbox_unread_count", "GET"),
+        ("admin.inbox_conversation", "GET"),
+        ("admin.inbox_reply", "POST"),
+        ("admin.inbox_assign", "POST"),
+        ("admin.inbox_take", "POST"),
+        ("admin.inbox_hand_back", "POST"),
+        ("admin.inbox_note", "POST"),
+        ("admin.quick_replies", "GET"),
+        ("admin.quick_reply_new", "GET"),
+        ("admin.quick_reply_new", "POST"),
+        ("admin.quick_reply_edit", "GET"),
+        ("admin.quick_reply_edit", "POST"),
+        ("admin.quick_reply_delete", "POST"),
+    }
+    assert set(routes.values()) == {Permission.ANSWER_CONVERSATIONS}
+    allowed = {role for role, permissions in ROLE_PERMISSIONS.items() if Permission.ANSWER_CONVERSATIONS in permissions}
+    assert allowed == {"owner", "manager", "fulfilment"}
 
 
 @pytest.mark.parametrize("role", list(ROLE_PERMISSIONS))
@@ -184,3 +279,37 @@ def test_missing_csrf_token_on_an_admin_form_is_a_400(make_app):
     client = app.test_client()
     response = client.post("/admin/login", data={"email": "owner@sunrise.example.com", "password": PASSWORD})
     assert response.status_code == 400
+
+
+# Routes for shoppers and embedders, not staff: a staff session neither opens nor closes them. Each answers every
+# role exactly as it answers a visitor who is not signed in (the API by its key, never by a staff session).
+SHOPPER_ROUTES = [
+    ("storefront.payment_receipt", "GET", "/o/<token>/receipt/<int:payment_id>.pdf"),
+    ("storefront.open_cart", "GET", "/cart/open/<token>"),
+    ("storefront.keep_cart_code", "POST", "/cart/code"),
+    ("api.create_cart", "POST", "/api/v1/carts"),
+    ("api.read_cart", "GET", "/api/v1/carts/<token>"),
+    ("api.add_cart_line", "POST", "/api/v1/carts/<token>/lines"),
+    ("api.set_cart_line", "PUT", "/api/v1/carts/<token>/lines/<sku>"),
+    ("api.remove_cart_line", "DELETE", "/api/v1/carts/<token>/lines/<sku>"),
+    ("api.order_cart", "POST", "/api/v1/carts/<token>/order"),
+    ("payment_webhooks.receive_stripe", "POST", "/webhooks/payments/stripe"),
+]
+
+
+def test_the_shopper_routes_exist_and_answer_every_role_as_they_answer_a_visitor(app, world):
+    rules = {(rule.endpoint, method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods}
+    assert set(SHOPPER_ROUTES) <= rules
+    values = {**world, "token": "no-such-cart", "sku": "NOPE"}
+
+    def answers(client) -> list[int]:
+        return [
+            client.open(fill(rule, values), method=method, json={}).status_code for _, method, rule in SHOPPER_ROUTES
+        ]
+
+    visitor = answers(app.test_client())
+    assert all(status < 500 and status != 403 for status in visitor), visitor
+    for role in ROLE_PERMISSIONS:
+        client = app.test_client()
+        sign_in(client, f"{role}@sunrise.example.com")
+        assert answers(client) == visitor, role

@@ -7,12 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from admin.conversation_words import time_ago
 from checkout import outbox
 from checkout.database import utcnow
+from checkout.dates import format_moment
 from checkout.extensions import db
-from checkout.models import Contact, Message, Order, OrderEvent, OutboxItem, Variant
-from checkout.staff_messages import OUTBOX_PAGE_SIZE, purpose_label, time_ago
+from checkout.models import Contact, Message, Order, OrderEvent, OutboxItem, Variant, get_store_settings
+from checkout.staff.conversation import OUTBOX_PAGE_SIZE, purpose_label
+from checkout.web.urls import status_url
 from checkout.whatsapp import webhooks
+from checkout.whatsapp.templates import ORDER_UPDATE
 from tests.admin_helpers import PASSWORD, make_staff, sign_in
 from tests.factories import customer, make_order, make_product, make_store
 from tests.messaging import payloads
@@ -185,8 +189,8 @@ def test_messages_with_other_customers_stay_out_of_the_card(app, shop):
 def test_open_window_banner_says_until_when_and_offers_the_send_box(app, shop):
     wrote_at = customer_wrote(app, timedelta(hours=3))
     page = shop["client"].get(f"/admin/orders/{shop['reference']}").get_data(as_text=True)
-    closes = (wrote_at + timedelta(hours=24)).strftime("%H:%M")
-    assert re.search(rf"Customer wrote 3 h ago — you can reply freely until (tomorrow )?{closes} UTC", page)
+    closes = format_moment(wrote_at + timedelta(hours=24), "Asia/Kolkata", "en_IN", "time")  # the shop's clock
+    assert re.search(rf"Customer wrote 3 h ago — you can reply freely until (tomorrow )?{re.escape(closes)}\b", page)
     assert 'class="window-banner window-open"' in page
     assert "Send WhatsApp message" in page and 'name="send_key"' in page
 
@@ -470,6 +474,23 @@ def test_a_status_webhook_for_a_timed_out_send_closes_the_failed_item(app, shop)
         assert (item.status, item.message.status) == ("done", "delivered")
 
 
+def test_a_send_waiting_for_whatsapps_status_report_shows_as_in_doubt_in_the_pending_tab(app, shop):
+    with app.app_context():
+        item = db.session.scalar(select(OutboxItem).where(OutboxItem.kind == "whatsapp"))
+        item.attempts, item.in_doubt, item.last_error = 1, True, "-: WhatsApp did not answer in time"
+        item.last_attempt_at = utcnow()
+        item.next_attempt_at = item.last_attempt_at + timedelta(minutes=10)
+        db.session.commit()
+        item_id = item.id
+
+    page = shop["client"].get("/admin/outbox?status=pending").get_data(as_text=True)
+
+    row = page[page.index(f'<tr id="outbox-item-{item_id}">') :]
+    row = row[: row.index("</tr>")]
+    assert "In doubt" in row and "Waiting for WhatsApp's status report before sending again" in row
+    assert ">Retry</button>" not in row
+
+
 # ---------------------------------------------------------------- who may do what
 
 
@@ -576,3 +597,24 @@ def test_outside_the_window_staff_words_go_inside_the_order_update_template(app,
         assert template["name"] == "order_update"
         words = template["components"][0]["parameters"][2]["text"]
         assert "Your parcel leaves" in words and "\n" not in words
+
+
+def test_the_order_update_box_is_bounded_by_what_fits_in_the_filled_in_template(app, shop):
+    customer_wrote(app, timedelta(hours=30))
+    with app.test_request_context("/"):  # links as the admin's requests make them
+        order = db.session.get(Order, shop["order_id"])
+        fixed = ORDER_UPDATE.render([order.reference, get_store_settings().name, "", status_url(order)])
+    room = 1024 - len(fixed)
+    page = shop["client"].get(f"/admin/orders/{shop['reference']}").get_data(as_text=True)
+    assert f'maxlength="{room}"' in page and 'maxlength="4096"' not in page
+    before = written(app)
+
+    too_long = send(shop["client"], shop["reference"], "w" * (room + 1), as_template="1")
+
+    assert too_long.status_code == 422
+    assert f"at most {room} characters" in too_long.get_data(as_text=True)
+    assert written(app) == before
+    assert send(shop["client"], shop["reference"], "w" * room, as_template="1").status_code == 200
+    with app.app_context():
+        [message] = db.session.scalars(select(Message).where(Message.purpose == "staff_message")).all()
+        assert len(message.body_text) == 1024

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
+from checkout.catalog import stock
 from checkout.extensions import db
 from checkout.models import Order, Variant
 from checkout.models.orders import OPEN_STATUSES_SQL
-from checkout.orders import queries, stock
+from checkout.orders import queries
 from checkout.orders.queries import PAGE_SIZE
 from tests.admin_helpers import make_staff, sign_in
 from tests.factories import customer, make_order, make_product, make_store
@@ -223,6 +224,17 @@ def test_a_stale_page_cannot_overwrite_a_newer_change(app, desk):
     assert order(app, reference).status == "confirmed"
 
 
+def test_only_a_stale_page_offers_to_reload_the_order(app, desk):
+    client, reference = desk["client"], desk["refs"][0]
+    seen = version_of(app, reference)
+    post_status(client, reference, "confirmed")
+    reload_link = f'<a href="/admin/orders/{reference}">Reload</a>'
+    assert reload_link in post_status(client, reference, "cancelled", seen, note="Customer asked").get_data(
+        as_text=True
+    )
+    assert reload_link not in post_status(client, reference, "pending").get_data(as_text=True)
+
+
 def test_forbidden_transition_is_refused_with_a_message(app, desk):
     response = post_status(desk["client"], desk["refs"][0], "delivered")
     assert response.status_code == 422
@@ -277,6 +289,15 @@ def test_fulfilment_details_assignment_and_notes(app, desk):
     assert [e.kind for e in done.events][-3:] == ["fulfilment", "assigned", "note"]
 
 
+def test_order_page_keeps_the_version_hidden_and_every_id_unique(desk):
+    page = desk["client"].get(f"/admin/orders/{desk['refs'][0]}").get_data(as_text=True)
+    version_inputs = re.findall(r"<input[^>]*name=\"version\"[^>]*>", page)
+    assert len(version_inputs) >= 2  # status, fulfilment, assignment… each carries the version
+    assert all('type="hidden"' in tag for tag in version_inputs), version_inputs
+    ids = re.findall(r"\sid=\"([^\"]+)\"", page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
 def test_payments_partial_full_overpaid_and_refunded(app, desk):
     client, reference = desk["client"], desk["refs"][2]  # ₹500 + ₹50 delivery
     pay = lambda version, amount: client.post(  # noqa: E731
@@ -302,6 +323,63 @@ def test_payments_partial_full_overpaid_and_refunded(app, desk):
         ("payment", 35000),
         ("refund", 55000),
     ]
+
+
+def test_payment_form_starts_at_the_balance_due_and_reads_it_back(app, desk):
+    client, reference = desk["client"], desk["refs"][1]  # 2 × ₹500 + ₹50 delivery
+    page = client.get(f"/admin/orders/{reference}").get_data(as_text=True)
+    assert re.search(r'name="amount"[^>]*value="1,050.00"', page)
+    response = client.post(
+        f"/admin/orders/{reference}/payments",
+        data={"version": version_of(app, reference), "method": "cash", "amount": "1,050.00"},
+    )
+    assert response.status_code == 303
+    assert order(app, reference).payment_status == "paid"
+
+
+@pytest.mark.parametrize(
+    ("amount", "minor"), [("₹200", 20000), ("200.5", 20050), ("₹1,000.00", 100000), ("1,000", 100000)]
+)
+def test_payments_are_read_as_the_shop_writes_amounts(app, desk, amount, minor):
+    client, reference = desk["client"], desk["refs"][1]  # balance ₹1,050, shop locale en_IN
+    response = client.post(
+        f"/admin/orders/{reference}/payments",
+        data={"version": version_of(app, reference), "method": "upi", "amount": amount},
+    )
+    assert response.status_code == 303
+    assert [p.amount_minor for p in order(app, reference).payments] == [minor]
+
+
+@pytest.mark.parametrize("amount", ["2,00.00", "5.844,00", "$200"])
+def test_amounts_written_another_way_are_refused_not_guessed(app, desk, amount):
+    client, reference = desk["client"], desk["refs"][1]
+    response = client.post(
+        f"/admin/orders/{reference}/payments",
+        data={"version": version_of(app, reference), "method": "upi", "amount": amount},
+    )
+    assert response.status_code == 422
+    assert "is not an amount; write it like 5844 or 5,844.50." in response.get_data(as_text=True)
+    assert order(app, reference).payments == []
+
+
+@pytest.mark.parametrize("amount", ["1e999997", "1e400000", "1e1000000", "12.345", "NaN"])
+def test_amounts_with_exponents_or_too_many_decimals_are_form_errors(app, desk, amount):
+    client, reference = desk["client"], desk["refs"][2]
+    paid = client.post(
+        f"/admin/orders/{reference}/payments",
+        data={"version": version_of(app, reference), "method": "upi", "amount": "550"},
+    )
+    assert paid.status_code == 303
+    for path, extra in (("payments", {"method": "upi"}), ("refunds", {"reason": "Damaged"})):
+        response = client.post(
+            f"/admin/orders/{reference}/{path}",
+            data={"version": version_of(app, reference), "amount": amount, **extra},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert "is not an amount" in page or "INR amounts have at most 2 decimals." in page
+    assert [p.amount_minor for p in order(app, reference).payments] == [55000]
 
 
 def test_bulk_marking_moves_what_may_move_and_says_what_did_not(app, desk):

@@ -10,7 +10,7 @@ import pytest
 
 from checkout.extensions import db
 from checkout.models import StaffUser, get_store_settings
-from checkout.store_settings import (
+from checkout.whatsapp.wording import (
     DEFAULT_MESSAGE_TEXTS,
     MESSAGE_KEYS,
     InvalidMessageText,
@@ -37,6 +37,7 @@ FORM = {
     "pickup_address": "Stall 4, Wakulima Market",
     "reservation_hours": "48",
     "low_stock_threshold": "3",
+    "max_pending_units_per_phone": "40",
     "payment_methods": ["transfer"],
     **{f"message_{key}": text for key, text in DEFAULT_MESSAGE_TEXTS.items()},
 }
@@ -82,6 +83,8 @@ def test_settings_page_shows_the_current_settings_and_every_message_text(owner):
     page = page_text(owner.get("/admin/settings"))
     assert 'value="Test Shop"' in page and 'value="+919876543210"' in page
     assert 'value="50.00"' in page  # 5000 minor units of INR, as a decimal
+    assert "<textarea" in page and "message_confirmed" not in page  # the texts have their own page
+    page = page_text(owner.get("/admin/settings/messages"))
     for key in MESSAGE_KEYS:
         assert f'<textarea aria-describedby="message_{key}-hint"' in page
     assert page.count('class="message-preview"') == len(MESSAGE_KEYS)
@@ -103,9 +106,16 @@ def test_valid_settings_are_normalised_and_saved(app, owner):
     assert settings.free_delivery_threshold_minor is None
     assert settings.pickup_enabled and settings.pickup_address == "Stall 4, Wakulima Market"
     assert (settings.reservation_hours, settings.low_stock_threshold) == (48, 3)
+    assert settings.max_pending_units_per_phone == 40
     assert settings.payment_methods == ["transfer"]
     assert settings.message_texts == {}  # every text is the default: nothing stored
+    assert settings.time_zone == "" and settings.zone_name == "Africa/Nairobi"  # none typed: the country's
     assert "Settings saved." in page_text(owner.get("/admin/settings"))
+
+
+def test_a_time_zone_is_saved_as_the_zone_database_spells_it(app, owner):
+    assert owner.post("/admin/settings", data={**FORM, "time_zone": " africa/dar_es_salaam "}).status_code == 303
+    assert stored_settings(app).time_zone == "Africa/Dar_es_Salaam"
 
 
 def test_amounts_follow_the_decimals_of_the_chosen_currency(app, owner):
@@ -119,6 +129,25 @@ def test_amounts_follow_the_decimals_of_the_chosen_currency(app, owner):
     response = owner.post("/admin/settings", data={**FORM, "currency": "JPY", "delivery_fee": "500.5"})
     assert response.status_code == 422
     assert "JPY amounts have no decimals." in page_text(response)
+
+
+def test_the_shops_own_whatsapp_number_may_be_a_toll_free_business_line(app, owner):
+    """Meta registers Business numbers on toll-free lines; a shopper's number may not be one (checkout/phones.py)."""
+    assert owner.post("/admin/settings", data={**FORM, "whatsapp_number": "0800 223 456"}).status_code == 303
+    assert stored_settings(app).whatsapp_number == "+254800223456"
+
+
+def test_amounts_are_read_as_the_chosen_locale_writes_them(app, owner):
+    response = owner.post(
+        "/admin/settings", data={**FORM, "delivery_fee": "Ksh 1,250.50", "free_delivery_threshold": "KES 10,000"}
+    )
+    assert response.status_code == 303
+    settings = stored_settings(app)
+    assert (settings.delivery_fee_minor, settings.free_delivery_threshold_minor) == (125050, 1000000)
+
+    german = {**FORM, "currency": "EUR", "locale": "de_DE", "delivery_fee": "1.250,50 €", "free_delivery_threshold": ""}
+    assert owner.post("/admin/settings", data=german).status_code == 303
+    assert stored_settings(app).delivery_fee_minor == 125050
 
 
 def test_pickup_can_be_turned_off_without_an_address(app, owner):
@@ -140,18 +169,22 @@ def test_pickup_can_be_turned_off_without_an_address(app, owner):
         ({"default_region": "Kenya"}, "default_region", "two-letter country code"),
         ({"locale": "xx_YY"}, "locale", "language and country code"),
         ({"locale": "en_ZZ"}, "locale", "language and country code"),
-        ({"delivery_fee": "fifty"}, "delivery_fee", "Enter an amount like 50"),
-        ({"delivery_fee": "12,50"}, "delivery_fee", "Enter an amount like 50"),
-        ({"delivery_fee": "-5"}, "delivery_fee", "Enter an amount like 50"),
-        ({"delivery_fee": "NaN"}, "delivery_fee", "Enter an amount like 50"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "Use a time zone name like Asia/Kolkata"),
+        ({"delivery_fee": "fifty"}, "delivery_fee", "is not an amount; write it like 5844 or 5,844.50"),
+        ({"delivery_fee": "12,50"}, "delivery_fee", "is not an amount"),  # sw_KE groups with commas
+        ({"delivery_fee": "-5"}, "delivery_fee", "An amount cannot be negative."),
+        ({"delivery_fee": "NaN"}, "delivery_fee", "is not an amount"),
+        ({"delivery_fee": "1e999997"}, "delivery_fee", "is not an amount"),
         ({"delivery_fee": "1.234"}, "delivery_fee", "KES amounts have at most 2 decimals."),
         ({"delivery_fee": "99999999999"}, "delivery_fee", "too large"),
-        ({"free_delivery_threshold": "lots"}, "free_delivery_threshold", "Enter an amount like 50"),
+        ({"free_delivery_threshold": "lots"}, "free_delivery_threshold", "is not an amount"),
         ({"pickup_address": "  "}, "pickup_address", "Give the pickup address, or turn pickup off."),
         ({"reservation_hours": "0"}, "reservation_hours", "from 1 to 168"),
         ({"reservation_hours": "169"}, "reservation_hours", "from 1 to 168"),
         ({"reservation_hours": "soon"}, "reservation_hours", "Not a valid integer value."),
         ({"low_stock_threshold": "-1"}, "low_stock_threshold", "from 0 to 100000"),
+        ({"max_pending_units_per_phone": "0"}, "max_pending_units_per_phone", "from 1 to 100000"),
+        ({"max_pending_units_per_phone": ""}, "max_pending_units_per_phone", "Enter a number."),
         ({"payment_methods": []}, "payment_methods", "Offer at least one of the payment methods listed."),
         ({"payment_methods": ["card"]}, "payment_methods", "not a valid choice"),
         ({"name": " "}, "name", "Give the shop a name"),
@@ -198,7 +231,7 @@ def test_only_texts_that_differ_from_the_default_are_stored(app, owner):
     response = owner.post("/admin/settings", data={**FORM, "message_confirmed": ""})
     assert response.status_code == 303
     assert stored_settings(app).message_texts == {}
-    assert DEFAULT_MESSAGE_TEXTS["confirmed"].split("\n")[0] in page_text(owner.get("/admin/settings"))
+    assert DEFAULT_MESSAGE_TEXTS["confirmed"].split("\n")[0] in page_text(owner.get("/admin/settings/messages"))
 
 
 def test_literal_braces_are_written_doubled(app, owner):
@@ -241,7 +274,10 @@ def test_preview_of_an_unknown_message_is_404(owner):
 
 def test_preview_button_without_javascript_shows_previews_and_saves_nothing(app, owner):
     own = "Karibu {customer_name}! Order {reference} confirmed."
-    response = owner.post("/admin/settings", data={**FORM, "message_confirmed": own, "preview": "confirmed"})
+    messages = {name: value for name, value in FORM.items() if name.startswith("message_")}
+    response = owner.post(
+        "/admin/settings/messages", data={**messages, "message_confirmed": own, "preview": "confirmed"}
+    )
     assert response.status_code == 200
     page = page_text(response)
     assert "Preview only: nothing is saved yet." in page
@@ -325,3 +361,68 @@ def test_unknown_message_keys_and_bad_texts_raise_named_errors(app_context):
 def test_every_default_text_is_valid_and_within_the_limit():
     for key in MESSAGE_KEYS:
         check_message_text(key, DEFAULT_MESSAGE_TEXTS[key])  # raises if a default breaks the rules
+
+
+# --- sections -------------------------------------------------------------------------------------------------
+
+
+def test_the_settings_page_is_one_form_per_section_each_with_its_own_save(owner):
+    page = page_text(owner.get("/admin/settings"))
+    sections = re.findall(r'<input type="hidden" name="section" value="(\w+)">', page)
+    assert sections == ["shop", "whatsapp", "delivery", "payments", "reminders"]
+    assert page.count('<form method="post" action="/admin/settings#section-') == len(sections)
+    assert page.count('<button type="submit" class="button primary">Save ') == len(sections)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+def test_a_section_saves_its_own_fields_and_leaves_the_others_as_they_were(app, owner):
+    response = owner.post(
+        "/admin/settings", data={"section": "shop", "name": "Mama Mboga", "tagline": "", "logo_url": ""}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/settings#section-shop")
+    settings = stored_settings(app)
+    assert settings.name == "Mama Mboga"
+    assert (settings.delivery_fee_minor, settings.currency, settings.payment_methods) == (
+        5000,
+        "INR",
+        ["cod", "transfer"],
+    )
+    assert "Shop saved." in page_text(owner.get("/admin/settings"))
+
+
+def test_a_section_is_checked_on_its_own_and_a_refusal_saves_nothing(app, owner):
+    posted = {
+        "section": "delivery",
+        "delivery_fee": "12.345",
+        "free_delivery_threshold": "",
+        "pickup_address": "",
+        "pickup_enabled": "y",
+        "reservation_hours": "48",
+        "max_pending_units_per_phone": "40",
+    }
+    response = owner.post("/admin/settings", data=posted)
+    assert response.status_code == 422
+    page = page_text(response)
+    delivery = page.split('id="section-delivery"')[1].split("</section>")[0]
+    assert "Delivery and pickup was not saved" in delivery and "Give the pickup address" in delivery
+    assert "was not saved" not in page.split('id="section-delivery"')[0]  # the other sections are untouched
+    assert 'value="Test Shop"' in page  # and show what is stored
+    settings = stored_settings(app)
+    assert (settings.delivery_fee_minor, settings.reservation_hours) == (5000, 24)
+
+
+def test_an_unknown_section_is_a_bad_request(owner):
+    assert owner.post("/admin/settings", data={"section": "everything", "name": "X"}).status_code == 400
+
+
+def test_message_texts_have_their_own_page_and_save(app, owner):
+    own = "Asante {customer_name}! Order {reference} is confirmed."
+    messages = {name: value for name, value in FORM.items() if name.startswith("message_")}
+    response = owner.post("/admin/settings/messages", data={**messages, "message_confirmed": own})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/settings/messages")
+    settings = stored_settings(app)
+    assert settings.message_texts == {"confirmed": own} and settings.name == "Test Shop"
+    refused = owner.post("/admin/settings/messages", data={**messages, "message_shipped": "Sent {nope}"})
+    assert refused.status_code == 422 and "{nope} is not a placeholder we know." in page_text(refused)
+    assert stored_settings(app).message_texts == {"confirmed": own}

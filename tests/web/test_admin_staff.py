@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import StaffUser
-from checkout.staff_accounts import LastOwner, change_role, deactivate_staff_member
+from checkout.staff.accounts import LastOwner, change_role, deactivate_staff_member
 
 PASSWORD = "correct horse battery"
 

@@ -11,13 +11,13 @@ from checkout.api import keys
 from checkout.extensions import db
 from checkout.models import get_store_settings
 from checkout.models.api import ApiKey
-from checkout.website_plugin import (
+from checkout.shop.website_plugin import (
     InvalidOrigin,
     embed_snippet,
     normalise_origin,
     parse_working_hours,
 )
-from checkout.working_hours import DAYS
+from checkout.shop.working_hours import DAYS
 from tests.admin_helpers import make_staff, sign_in
 from tests.factories import make_product, make_store
 
@@ -72,24 +72,34 @@ def api_keys(app) -> list[ApiKey]:
 # ---- The page -----------------------------------------------------------------------------------------------
 
 
-def test_the_page_shows_the_snippet_with_a_placeholder_and_a_live_preview(app, owner):
+def test_the_page_asks_for_a_key_first_then_gives_the_snippet_and_a_live_preview(app, owner):
     response = owner.get("/admin/website")
     assert response.status_code == 200
     html = page_text(response)
     assert "Website plugin</a>" in html and 'aria-current="page">Website plugin' in html
-    assert "/static/widget/chatout.js" in html and "data-store-key=&#34;YOUR-WIDGET-KEY&#34;" in html
+    assert html.index("1. Make a widget key") < html.index("2. Add it to your site")
+    assert 'value="Main website"' in html  # the key form is ready to submit as it is
+    assert "YOUR-WIDGET-KEY" not in html and "Make a widget key first (step 1)" in html  # no snippet without a key
     assert 'title="Widget preview"' in html and "/admin/website/preview?mode=cart" in html
     for label in ("Sites allowed to use the widget", "Chat button numbers (optional)", "Monday opens", "Sunday closes"):
         assert label in html
 
 
-def test_snippet_options_come_back_as_an_htmx_fragment(app, owner):
-    response = owner.get("/admin/website?mode=chat&message=Hello+{title}", headers={"HX-Request": "true"})
+def test_snippet_options_come_back_as_an_htmx_fragment_with_the_key_just_made(app, owner):
+    made = page_text(owner.post("/admin/website/keys", data={"name": "Main website", "kind": "widget"}))
+    plaintext = re.search(r'value="(chw_[A-Za-z0-9_-]{20,})"', made).group(1)
+    assert f'<input type="hidden" name="key" value="{plaintext}">' in made  # the options form carries it
+    response = owner.get(
+        f"/admin/website?mode=chat&message=Hello+{{title}}&key={plaintext}", headers={"HX-Request": "true"}
+    )
     html = page_text(response)
     assert response.status_code == 200 and "<html" not in html and html.lstrip().startswith('<section id="snippet"')
+    assert f"data-store-key=&#34;{plaintext}&#34;" in html
     assert "data-mode=&#34;chat&#34;" in html and "data-message=&#34;Hello {title}&#34;" in html
     assert "Add to cart" not in html  # chat button only: no add-to-cart example
     assert "/admin/website/preview?mode=chat&amp;message=Hello+%7Btitle%7D" in html
+    unknown = page_text(owner.get("/admin/website?mode=chat&key=chw_made_up", headers={"HX-Request": "true"}))
+    assert "chw_made_up" not in unknown and "Make a widget key first" in unknown
 
 
 def test_the_snippet_escapes_what_the_owner_types():
@@ -116,6 +126,25 @@ def test_the_preview_loads_the_real_script_with_the_key_given_or_one_made_for_it
     key = re.search(r'data-store-key="(chw_[^"]+)"', first).group(1)
     assert f'data-store-key="{key}"' in again and made[0].key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert "data-chatout-add" not in first
+
+
+def test_the_preview_key_is_made_once_for_the_shop_not_per_visit_or_sign_in(app, owner):
+    first = page_text(owner.get("/admin/website/preview"))
+    with app.app_context():
+        email = make_staff("owner", email="second-owner@shop.example").email
+    other = app.test_client()
+    sign_in(other, email)
+    again = page_text(other.get("/admin/website/preview"))
+    key = re.search(r'data-store-key="(chw_[^"]+)"', first).group(1)
+    assert f'data-store-key="{key}"' in again
+    assert [(k.name, k.kind) for k in api_keys(app)] == [("Admin preview", "widget")]
+
+    with app.app_context():  # the owner revoked it: the next visit makes one new key, then reuses that
+        keys.revoke(keys.find_active_key(key))
+        db.session.commit()
+    renewed = page_text(other.get("/admin/website/preview"))
+    page_text(owner.get("/admin/website/preview"))
+    assert key not in renewed and [k.active for k in api_keys(app)] == [False, True]
 
 
 # ---- API keys -----------------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import pytest
 from flask import request, request_started
 from sqlalchemy import insert, select, text
 
+from checkout.catalog import stock
 from checkout.extensions import db
 from checkout.models import Contact, Message, Order, OrderEvent, Variant, WebhookEvent, get_store_settings
-from checkout.orders import stock
 from checkout.orders.lifecycle import transition
 from checkout.whatsapp import sandbox, webhooks
 from checkout.whatsapp.links import build_order_summary
@@ -143,6 +143,27 @@ def test_anonymous_visitor_is_sent_to_sign_in(app):
         assert response.headers["Location"].startswith("/admin/login")
     with app.app_context():
         assert db.session.scalar(select(WebhookEvent.id)) is None
+
+
+@pytest.mark.parametrize("role", ["viewer", "fulfilment"])
+def test_staff_who_may_not_act_as_a_customer_cannot_confirm_or_cancel_through_the_sandbox(app, shop, role):
+    open_chat(shop["client"])  # the owner opened the chat: the confirmation request with its buttons is there
+    tapped = confirmation_request(app)
+    with app.app_context():
+        email = make_staff(role).email
+    client = app.test_client()
+    sign_in(client, email)
+    before = len(webhook_bodies(app))
+
+    assert client.post(f"{CHAT}/tap", data={"message": tapped.id, "option": 0}).status_code == 403
+    assert client.post(f"{CHAT}/tap", data={"message": tapped.id, "option": 1}).status_code == 403
+    assert type_and_send(client, f"Cancel {shop['reference']}").status_code == 403
+    assert client.post("/sandbox/new", data={"phone": OTHER_PHONE, "text": "hi"}).status_code == 403
+    assert client.get("/sandbox").status_code == 403 and client.get(CHAT).status_code == 403
+
+    assert load_order(app, shop["reference"]).status == "pending"
+    assert len(webhook_bodies(app)) == before
+    assert "WhatsApp sandbox" not in client.get("/admin/orders").get_data(as_text=True)
 
 
 def test_taps_and_texts_without_the_form_token_are_refused(make_app):
@@ -379,8 +400,8 @@ def test_reference_sent_from_another_number_flags_the_order_and_confirms_nothing
     assert order.status == "pending" and order.phone_verified_at is None
     assert "not the number on the order" in order.attention
     (reply,) = [m for m in messages_with(app, OTHER_PHONE) if m.direction == "out"]
-    assert reply.purpose == "reply:mismatch"
-    assert "placed with a different WhatsApp number" in open_chat(client, "919812345678")
+    assert reply.purpose == "reply:reference"
+    assert f"couldn&#39;t find order {shop['reference']} for this WhatsApp number" in open_chat(client, "919812345678")
     assert not [m for m in messages_with(app) if m.direction == "out" and m.purpose.startswith("status:")]
 
 

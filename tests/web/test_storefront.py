@@ -6,6 +6,7 @@ import time
 import pytest
 from sqlalchemy import select, text
 
+from checkout import carts
 from checkout.extensions import db
 from checkout.models import Product, ProductStatus, Variant
 from tests.factories import make_product, make_store
@@ -35,8 +36,12 @@ def shop(app):
 
 
 def cart_in(client):
+    """The lines of the cart this browser's session names, as [variant id, quantity], from the database."""
     with client.session_transaction() as session:
-        return session.get("cart", {}).get("lines", [])
+        token = session.get("cart", {}).get("token")
+    with client.application.app_context():
+        cart = carts.find_cart(token)
+        return [[line.variant_id, line.quantity] for line in cart.lines] if cart else []
 
 
 def test_catalog_lists_active_products_only(client, shop):
@@ -61,6 +66,65 @@ def test_catalog_htmx_request_gets_only_the_results_fragment(client, shop):
     assert response.status_code == 200
     assert body.lstrip().startswith('<section id="results"')
     assert "<html" not in body and "Cotton Kurta" in body
+
+
+@pytest.fixture
+def long_catalog(app):
+    """Fifteen teas (Tea 01 … Tea 15, in the catalog's order) and two mugs."""
+    with app.app_context():
+        make_store()
+        tea = make_product("Tea 01", category="Tea").category
+        for n in range(2, 16):
+            make_product(f"Tea {n:02d}", category=tea)
+        kitchen = make_product("Mug A", category="Kitchen").category
+        make_product("Mug B", category=kitchen)
+        tea = tea.slug
+        db.session.remove()
+    return tea
+
+
+def card_names(page: str) -> list[str]:
+    return re.findall(r'<li class="product-card">\s*<a [^>]*>.*?<h2>([^<]+)</h2>', page, re.S)
+
+
+def test_the_catalog_shows_twelve_products_a_page_with_links_between_pages(client, long_catalog):
+    first = client.get("/").get_data(as_text=True)
+    assert card_names(first) == ["Mug A", "Mug B"] + [f"Tea {n:02d}" for n in range(1, 11)]
+    assert "Page 1 of 2" in first and 'href="/?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert card_names(second) == [f"Tea {n:02d}" for n in range(11, 16)]
+    assert "Page 2 of 2" in second and 'href="/" rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_catalog_pages_keep_the_search_and_category(client, long_catalog):
+    tea = long_catalog
+    first = client.get(f"/?q=tea&category={tea}").get_data(as_text=True)
+    assert len(card_names(first)) == 12
+    next_link = re.search(r'href="([^"]+)" rel="next"', first)[1].replace("&amp;", "&")
+    assert next_link == f"/?q=tea&category={tea}&page=2"
+    second = client.get(next_link).get_data(as_text=True)
+    assert card_names(second) == ["Tea 13", "Tea 14", "Tea 15"]
+    assert f'href="/?q=tea&amp;category={tea}" rel="prev"' in second
+    # The results htmx swaps in carry their own page links.
+    fragment = client.get("/?q=tea&page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="results"') and "Page 2 of 2" in fragment
+
+
+@pytest.mark.parametrize("asked", ["0", "-1", "two", "²", "99999999999999999999", ""])
+def test_a_page_number_that_is_not_one_shows_the_first_page(client, long_catalog, asked):
+    page = client.get(f"/?page={asked}")
+    assert page.status_code == 200
+    assert "Page 1 of 2" in page.get_data(as_text=True)
+
+
+def test_a_page_past_the_last_shows_the_last(client, long_catalog):
+    page = client.get("/?page=7").get_data(as_text=True)
+    assert "Page 2 of 2" in page and card_names(page)[0] == "Tea 11"
+
+
+def test_a_catalog_that_fits_one_page_shows_no_page_links(client, shop):
+    page = client.get("/").get_data(as_text=True)
+    assert "Cotton Kurta" in page and 'class="pages"' not in page
 
 
 def test_a_first_visit_to_the_catalog_sets_no_cookie(client, shop):
@@ -219,22 +283,27 @@ def test_cart_quantity_change_and_removal(client, shop):
 
 
 def test_a_tampered_or_malformed_cart_is_ignored_not_an_error(client, shop):
-    with client.session_transaction() as session:
-        session["cart"] = {"lines": [["x", 1], [shop["kurta_m"], -2], "junk", [shop["kurta_l"], 2], [True, 1]]}
-    page = client.get("/cart")
-    assert page.status_code == 200
-    assert cart_in(client) == [[shop["kurta_l"], 2]]
-    with client.session_transaction() as session:
-        session["cart"] = "not a cart"
-    assert client.get("/cart").status_code == 200
-    assert client.get("/checkout").status_code == 302
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1})
+    for tampered in [
+        {"token": "not-a-real-token", "key": "web:x"},
+        {"token": "x" * 500},
+        {"token": ["list"], "placed": "junk"},
+        {"lines": [[shop["kurta_l"], 2]]},  # a cart from before carts moved to the server
+        "not a cart",
+    ]:
+        with client.session_transaction() as session:
+            session["cart"] = tampered
+        page = client.get("/cart")
+        assert page.status_code == 200 and "Your cart is empty" in page.get_data(as_text=True)
+        assert client.get("/checkout").status_code == 302
+        assert client.post("/cart/update", data={"variant_id": shop["kurta_m"], "quantity": 3}).status_code == 302
+    assert client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1}).status_code == 302
+    assert cart_in(client) == [[shop["kurta_m"], 1]]
 
 
 def test_items_that_stop_being_sold_leave_the_cart_with_a_message(app, client, shop):
     client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 1})
     with app.app_context():
-        from checkout.models import Variant
-
         db.session.get(Variant, shop["kurta_m"]).product.status = ProductStatus.ARCHIVED
         db.session.commit()
     page = client.get("/cart").get_data(as_text=True)
@@ -247,3 +316,36 @@ def test_unknown_pages_are_friendly_404s(client, shop):
     assert response.status_code == 404
     assert "There is nothing at this address" in response.get_data(as_text=True)
     assert client.get("/cart/add").status_code == 405
+
+
+def test_product_page_offers_one_group_of_pills_per_option_over_the_plain_list(client, shop):
+    page = client.get(f"/p/{shop['kurta_slug']}").get_data(as_text=True)
+    # The plain list of combinations works without JavaScript; the pills choose among its radios.
+    assert re.search(
+        rf'name="variant_id" value="{shop["kurta_m"]}"[^>]*data-options="{{&#34;Size&#34;: &#34;M&#34;}}"', page
+    )
+    assert re.search(r"<div class=\"option-pickers\" data-option-pickers hidden>\s*<fieldset", page)
+    assert "<legend>Size</legend>" in page
+    assert 'src="/static/js/product.js"' in page
+
+
+def test_cart_lines_have_steppers_and_the_cart_a_total_with_delivery(client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 2})
+    page = client.get("/cart").get_data(as_text=True)
+    # Without JavaScript each stepper button posts the quantity it leads to; there is no Update button.
+    assert re.search(r'name="quantity" value="1"\s+aria-label="One fewer Cotton Kurta \(Size M\)"', page)
+    assert re.search(r'name="quantity" value="3" aria-label="One more Cotton Kurta \(Size M\)"', page)
+    assert ">Update<" not in page
+    # 2 × ₹799 + the default ₹50 delivery fee
+    assert re.search(r'<dt class="total-row">Total</dt><dd class="total-row total">₹1,648.00</dd>', page)
+    client.post("/cart/update", data={"variant_id": shop["kurta_m"], "quantity": 3})
+    assert re.search(r'name="quantity" value="2"\s+aria-label="One fewer', client.get("/cart").get_data(as_text=True))
+
+
+def test_the_plus_button_rests_when_the_line_holds_all_that_is_left(client, shop, app):
+    with app.app_context():
+        db.session.get(Variant, shop["kurta_m"]).stock_on_hand = 2
+        db.session.commit()
+    client.post("/cart/add", data={"variant_id": shop["kurta_m"], "quantity": 2})
+    page = client.get("/cart").get_data(as_text=True)
+    assert re.search(r'value="3" aria-label="One more Cotton Kurta \(Size M\)"\s+disabled>', page)

@@ -1,8 +1,9 @@
 """A shop's own website for widget tests: the HTML pages in this folder, served on a port of their own.
 
 Another port is another origin, so the widget is loaded cross-origin from the app exactly as on a real
-shop's site. Pages are templates: __APP_URL__ and __WIDGET_KEY__ come from the test, __LANG__ and
-__MODE__ from the query string (`/host_page.html?lang=pt-BR&mode=chat`).
+shop's site. Pages are templates: __APP_URL__ and __WIDGET_KEY__ come from the test, __LANG__, __MODE__
+and __PHONE__ (the snippet's data-phone) from the query string (`/host_page.html?lang=pt-BR&mode=chat`).
+`?trusted_types=1` serves the page as a site enforcing Trusted Types does.
 """
 
 import re
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 PAGES = Path(__file__).resolve().parent
 SAFE_VALUE = re.compile(r"^[A-Za-z-]{0,16}$")
+TRUSTED_TYPES_ONLY = "require-trusted-types-for 'script'"
 
 
 class HostSite:
@@ -35,6 +37,8 @@ class HostSite:
                 self.send_response(HTTPStatus.OK)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
+                if query.get("trusted_types"):
+                    self.send_header("Content-Security-Policy", TRUSTED_TYPES_ONLY)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -56,6 +60,7 @@ class HostSite:
         values = dict(self.values)
         values["__LANG__"] = query.get("lang", "en") if SAFE_VALUE.match(query.get("lang", "en")) else "en"
         values["__MODE__"] = "chat" if query.get("mode") == "chat" else "cart"
+        values["__PHONE__"] = "".join(c for c in query.get("phone", "") if c.isdigit())
         for placeholder, value in values.items():
             html = html.replace(placeholder, value)
         return html

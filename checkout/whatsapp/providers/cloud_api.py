@@ -7,7 +7,7 @@ arrive later as status webhooks. Errors are sorted by code into retry-later and 
 import requests
 import urllib3
 
-from checkout.whatsapp.providers import Provider, SendFailed
+from checkout.whatsapp.providers.base import Provider, SendFailed
 
 RETRYABLE_CODES = {4, 80007, 130429, 131016, 131056, 131057, 1, 2}
 PERMANENT_CODES = {0, 190, 368, 131009, 131026, 131030, 131031, 131047, 132000, 132001, 132005}

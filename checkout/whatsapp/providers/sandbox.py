@@ -2,7 +2,7 @@
 
 import secrets
 
-from checkout.whatsapp.providers import Provider
+from checkout.whatsapp.providers.base import Provider
 
 
 class SandboxProvider(Provider):

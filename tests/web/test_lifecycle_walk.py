@@ -1,0 +1,545 @@
+"""The lifecycle walk: orders taken through every kind of event the code can record, and after EACH step every
+page and endpoint that shows an order is opened. None may answer 5xx, and the public status page never shows
+what is internal (the staff note, the assignee).
+
+Each walk is a table: one line per step, saying what happens (through the real routes, domain functions and
+the signed WhatsApp webhook) and which timeline kind and status it leaves behind, which the walk checks.
+
+NEW KINDS OF EVENT MUST JOIN THIS WALK: a new `record_event(order, "<kind>", ...)` in checkout/, or a new
+status in checkout/orders/lifecycle.py, makes test_every_event_kind_and_status_is_walked fail until a step
+below records it. A new page or endpoint that shows an order joins `pages_showing_the_order`.
+"""
+
+import html
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from checkout import outbox
+from checkout.api import keys
+from checkout.catalog import stock
+from checkout.database import utcnow
+from checkout.extensions import db
+from checkout.models import Conversation, Message, Order, Variant, get_store_settings
+from checkout.money import from_minor
+from checkout.notifications import run_scheduled_work
+from checkout.orders.documents import order_document
+from checkout.orders.lifecycle import OrderStatus
+from checkout.staff.conversation import OUTBOX_STATUSES
+from checkout.whatsapp import webhooks
+from checkout.whatsapp.consent import record_checkout_consent
+from tests.admin_helpers import make_staff, sign_in
+from tests.factories import (
+    customer,
+    give_consent,
+    make_checkout_cart,
+    make_coupon,
+    make_order,
+    make_product,
+    make_store,
+)
+from tests.fakes.stripe_api import stripe_signature
+from tests.messaging import payloads
+
+SECRET = "walk-webhook-secret"
+CUSTOMER_DIGITS = "919876543210"
+STRANGER_DIGITS = "254712345678"
+STAFF_NOTE = "Walk note: customer owes us a favour, do not tell them"
+ASSIGNEE = "Ravi Packer"
+FRAGMENT_TARGET = "order-desk"  # the desk swaps just its table; the other admin pages answer any HTMX request
+CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "checkout"
+
+
+@dataclass
+class Walker:
+    """One order being walked, the owner's signed-in client and an API key to read it with."""
+
+    app: object
+    client: object
+    reference: str
+    token: str
+    api_secret: str
+    assignee_id: int
+    coupon_id: int
+
+    def order(self) -> Order:
+        return db.session.scalar(select(Order).where(Order.reference == self.reference))
+
+    def version(self) -> int:
+        with self.app.app_context():
+            return self.order().version
+
+    def amount(self, which: str) -> str:
+        """An amount as staff type it: the balance, half of it, or half of what was paid."""
+        with self.app.app_context():
+            order = self.order()
+            minor = {
+                "balance": order.balance_minor,
+                "part": order.balance_minor // 2,
+                "half paid": order.amount_paid_minor // 2,
+            }[which]
+            return str(from_minor(minor, order.currency))
+
+    def admin_post(self, action: str, **form) -> None:
+        response = self.client.post(f"/admin/orders/{self.reference}/{action}", data=form)
+        assert response.status_code in (200, 302, 303), (action, response.status_code)
+
+    def webhook(self, body: dict) -> None:
+        """Meta's signed webhook, then what the worker does: process it and deliver the replies."""
+        assert payloads.post_signed(self.client, self.app, body).status_code == 200
+        with self.app.app_context():
+            webhooks.process_pending()
+            db.session.remove()
+        self.deliver()
+
+    def sandbox_chat(self, digits: str) -> str:
+        """The customer's phone as the sandbox draws it: every message kind must render there."""
+        response = self.client.get(url_for_sandbox_chat(self.app, digits))
+        assert response.status_code == 200
+        return html.unescape(response.get_data(as_text=True))
+
+    def conversation_id(self, digits: str) -> int | None:
+        with self.app.app_context():
+            found = db.session.scalar(select(Conversation.id).where(Conversation.phone == "+" + digits))
+            db.session.remove()
+            return found
+
+    def deliver(self) -> None:
+        with self.app.app_context():
+            outbox.run_due()
+            db.session.remove()
+
+
+def url_for_sandbox_chat(app, digits: str) -> str:
+    with app.test_request_context():
+        return url_for("sandbox.chat", digits=digits)
+
+
+# --- the steps: each drives one kind of event through the path the product uses ------------------------------
+
+
+def placed(w: Walker) -> None:
+    """Nothing to do: the fixture placed the order through the real use case."""
+
+
+def handshake(w: Walker) -> None:
+    summary = f"Hello Test Shop! I'd like to place this order.\n\n*Order {w.reference}*\n1 × Cotton Kurta"
+    w.webhook(payloads.text(summary, wa_id=CUSTOMER_DIGITS))
+
+
+def mismatch(w: Walker) -> None:
+    w.webhook(payloads.text(f"Order {w.reference} please", wa_id=STRANGER_DIGITS, name="Stranger"))
+
+
+def note(w: Walker) -> None:
+    w.admin_post("notes", note=STAFF_NOTE)
+
+
+def assignment(w: Walker) -> None:
+    w.admin_post("assign", assignee=str(w.assignee_id), version=w.version())
+
+
+def fulfilment_edit(w: Walker) -> None:
+    w.admin_post(
+        "fulfilment",
+        carrier="Blue Dart",
+        tracking_number="BD123",
+        tracking_url="https://track.example/BD123",
+        expected_delivery_date="2026-12-04",
+        version=w.version(),
+    )
+
+
+def staff_message(w: Walker) -> None:
+    w.admin_post("messages", text="Hello from the shop, your order is in hand.")
+
+
+def customer_taps(action: str) -> Callable[[Walker], None]:
+    def tap(w: Walker) -> None:
+        w.webhook(payloads.reply_button(f"{action}:{w.reference}", wa_id=CUSTOMER_DIGITS))
+
+    return tap
+
+
+def staff_moves_to(status: str, **extra) -> Callable[[Walker], None]:
+    def move(w: Walker) -> None:
+        w.admin_post("status", target=status, version=w.version(), **extra)
+        w.deliver()
+
+    return move
+
+
+def payment(which: str) -> Callable[[Walker], None]:
+    def pay(w: Walker) -> None:
+        w.admin_post("payments", method="upi", amount=w.amount(which), reference="UPI-77", version=w.version())
+        w.deliver()
+
+    return pay
+
+
+def payment_requested(w: Walker) -> None:
+    """The shop takes UPI; staff press "Request payment": the customer gets the link and both pages show it."""
+    with w.app.app_context():
+        settings = get_store_settings()
+        settings.payment_provider, settings.upi_payee_address, settings.upi_payee_name = "upi", "me@okaxis", "Shop"
+        db.session.commit()
+        db.session.remove()
+    w.admin_post("payment-request")
+    w.deliver()
+    assert "upi://pay?pa=me@okaxis" in w.sandbox_chat(CUSTOMER_DIGITS)
+    assert 'id="pay-link"' in w.client.get(f"/o/{w.token}").get_data(as_text=True)
+
+
+def stripe_pays_half(w: Walker) -> None:
+    """Stripe's signed webhook: the customer paid half the balance through Checkout (staff are asked to look)."""
+    with w.app.app_context():
+        order = w.order()
+        amount, currency = order.balance_minor // 2 or 100, order.currency.lower()
+        db.session.remove()
+    intent = f"pi_walk_{amount}"
+    session = {"id": "cs_test_walk", "object": "checkout.session", "payment_status": "paid", "payment_intent": intent}
+    # As our request makes it: the order in the metadata, the payment request's own reference as client_reference_id.
+    session.update(amount_total=amount, currency=currency, metadata={"order_reference": w.reference})
+    session.update(client_reference_id=f"{w.reference.replace('-', '')}P1")
+    event = {"id": f"evt_walk_{amount}", "type": "checkout.session.completed", "data": {"object": session}}
+    raw = json.dumps(event).encode()
+    headers = {"Stripe-Signature": stripe_signature(raw, SECRET, int(time.time()))}
+    assert w.client.post("/webhooks/payments/stripe", data=raw, headers=headers).status_code == 200
+    w.deliver()
+
+
+def refund(w: Walker) -> None:
+    w.admin_post("refunds", amount=w.amount("half paid"), reason="Goodwill", version=w.version())
+
+
+def failed_message(w: Walker) -> None:
+    """Meta reports that the last message to the customer failed (a permanent, per-message error)."""
+    with w.app.app_context():
+        last = db.session.scalars(
+            select(Message)
+            .where(Message.direction == "out", Message.phone == "+" + CUSTOMER_DIGITS, Message.wamid.is_not(None))
+            .order_by(Message.id.desc())
+        ).first()
+        wamid = last.wamid
+        db.session.remove()
+    error = {"code": 131026, "title": "Message undeliverable"}
+    w.webhook(payloads.status(wamid, "failed", CUSTOMER_DIGITS, error=error))
+
+
+def consent_given(w: Walker) -> None:
+    """The customer ticked "Send me order updates and reminders on WhatsApp" at checkout."""
+    with w.app.app_context():
+        record_checkout_consent(w.order(), source="website", wording=get_store_settings().consent_wording)
+        db.session.remove()
+
+
+def reminded(w: Walker) -> None:
+    """An hour on, the order was never sent from WhatsApp: the sweep sends the one reminder."""
+    with w.app.app_context():
+        w.order().created_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+        run_scheduled_work()
+        db.session.remove()
+    w.deliver()
+    assert "Open your order here" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def cart_recovered(w: Walker) -> None:
+    """Another shopper (who agreed to reminders) left a cart at checkout a day ago: one marketing message."""
+    with w.app.app_context():
+        phone = "+" + STRANGER_DIGITS
+        give_consent(phone)
+        variant = db.session.get(Variant, w.order().lines[0].variant_id)
+        make_checkout_cart([(variant, 1)], phone=phone, started_ago=timedelta(hours=25))
+        run_scheduled_work()
+        db.session.remove()
+    w.deliver()
+    assert "Your cart is saved here" in w.sandbox_chat(STRANGER_DIGITS)
+
+
+def stop(w: Walker) -> None:
+    w.webhook(payloads.text("STOP", wa_id=CUSTOMER_DIGITS))
+    assert "no more reminders" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def stranger_starts_ordering_in_the_chat(w: Walker) -> None:
+    """Someone with no order writes "hi": the bot answers with the shop's products (an interactive list)."""
+    w.webhook(payloads.text("hi, I want to order", wa_id=STRANGER_DIGITS, name="Stranger"))
+    assert "Pick" in w.sandbox_chat(STRANGER_DIGITS)
+
+
+def stranger_sends_a_catalog_cart(w: Walker) -> None:
+    """A cart sent from a WhatsApp catalog, one known SKU and one the shop does not have."""
+    with w.app.app_context():
+        sku = w.order().lines[0].sku
+        db.session.remove()
+    items = [
+        {"product_retailer_id": sku, "quantity": 2, "item_price": 799, "currency": "INR"},
+        {"product_retailer_id": "NO-SUCH-SKU", "quantity": 1, "item_price": 1, "currency": "INR"},
+    ]
+    order = {"catalog_id": "CAT1", "product_items": items, "text": "for my sister"}
+    w.webhook(payloads.inbound({"type": "order", "order": order}, wa_id=STRANGER_DIGITS, name="Stranger"))
+    assert "NO-SUCH-SKU" in w.sandbox_chat(STRANGER_DIGITS)  # the unknown item is named to the customer
+
+
+def customer_sends_a_picture_and_a_location(w: Walker) -> None:
+    picture = {"id": "MEDIA-WALK-1", "mime_type": "image/jpeg", "sha256": "unknown", "caption": "the parcel"}
+    w.webhook(payloads.inbound({"type": "image", "image": picture}, wa_id=CUSTOMER_DIGITS))
+    place = {"latitude": 19.06, "longitude": 72.83, "name": "Home", "address": "Hill Rd, Mumbai"}
+    w.webhook(payloads.inbound({"type": "location", "location": place}, wa_id=CUSTOMER_DIGITS))
+
+
+def customer_asks_for_a_person(w: Walker) -> None:
+    w.webhook(payloads.text("talk to a person please", wa_id=CUSTOMER_DIGITS))
+    with w.app.app_context():
+        assert db.session.get(Conversation, w.conversation_id(CUSTOMER_DIGITS)).waiting_since is not None
+        db.session.remove()
+
+
+def staff_reply_in_the_inbox(w: Walker) -> None:
+    response = w.client.post(
+        f"/admin/inbox/{w.conversation_id(CUSTOMER_DIGITS)}/reply", data={"text": "We are on it.", "send_key": "walk-1"}
+    )
+    assert response.status_code in (200, 302, 303), response.status_code
+    w.deliver()
+    assert "We are on it." in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    act: Callable[[Walker], None]
+    kind: str | None  # the timeline kind the step writes (None: it writes none, e.g. a failed message)
+    status: OrderStatus  # where the order stands after it
+
+
+S = OrderStatus
+WALKS: dict[str, tuple[str, str, list[Step]]] = {
+    # name: (fulfilment, payment method, steps)
+    "delivery": (
+        "delivery",
+        "transfer",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("handshake", handshake, "whatsapp", S.PENDING),
+            Step("mismatch", mismatch, "whatsapp", S.PENDING),
+            Step("note", note, "note", S.PENDING),
+            Step("assignment", assignment, "assigned", S.PENDING),
+            Step("fulfilment edit", fulfilment_edit, "fulfilment", S.PENDING),
+            Step("staff message", staff_message, "whatsapp", S.PENDING),
+            Step("a stranger starts ordering in the chat", stranger_starts_ordering_in_the_chat, None, S.PENDING),
+            Step("a stranger sends a catalog cart", stranger_sends_a_catalog_cart, None, S.PENDING),
+            Step("a picture and a location", customer_sends_a_picture_and_a_location, None, S.PENDING),
+            Step("the customer asks for a person", customer_asks_for_a_person, None, S.PENDING),
+            Step("staff reply in the inbox", staff_reply_in_the_inbox, None, S.PENDING),
+            Step("confirmed by the customer", customer_taps("confirm"), "status", S.CONFIRMED),
+            Step("payment requested", payment_requested, "payment_request", S.CONFIRMED),
+            Step("partial payment", payment("part"), "payment", S.CONFIRMED),
+            Step("half the balance paid through Stripe", stripe_pays_half, "attention", S.CONFIRMED),
+            Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
+            Step("shipped", staff_moves_to("shipped", carrier="Delhivery", tracking_number="DL9"), "status", S.SHIPPED),
+            Step("failed message", failed_message, None, S.SHIPPED),
+            Step("out for delivery", staff_moves_to("out_for_delivery"), "status", S.OUT_FOR_DELIVERY),
+            Step("full payment", payment("balance"), "payment", S.OUT_FOR_DELIVERY),
+            Step("delivered", staff_moves_to("delivered"), "status", S.DELIVERED),
+            Step("refund", refund, "refund", S.DELIVERED),
+        ],
+    ),
+    "pickup, cash collected": (
+        "pickup",
+        "cod",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("confirmed", staff_moves_to("confirmed"), "status", S.CONFIRMED),
+            Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
+            Step("ready for pickup", staff_moves_to("ready_for_pickup"), "status", S.READY_FOR_PICKUP),
+            # The cash is recorded first, so the one "delivered" message already says the order is paid.
+            Step("delivered, cash collected", staff_moves_to("delivered"), "status", S.DELIVERED),
+        ],
+    ),
+    "cancelled by the customer": (
+        "delivery",
+        "transfer",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("partial payment", payment("part"), "payment", S.PENDING),
+            Step("cancelled by the customer", customer_taps("cancel"), "status", S.CANCELLED),
+            Step("refund", refund, "refund", S.CANCELLED),
+            Step("a Stripe payment after cancelling", stripe_pays_half, "attention", S.CANCELLED),
+        ],
+    ),
+    "reminded with consent, then STOP": (
+        "delivery",
+        "cod",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("consent given at checkout", consent_given, None, S.PENDING),
+            Step("the one reminder", reminded, "whatsapp", S.PENDING),
+            Step("another shopper's cart recovered", cart_recovered, None, S.PENDING),
+            Step("the customer writes STOP", stop, None, S.PENDING),
+            Step("cancelled for no answer", staff_moves_to("cancelled", note="No answer"), "status", S.CANCELLED),
+        ],
+    ),
+    "cancelled by staff": (
+        "delivery",
+        "cod",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("confirmed", staff_moves_to("confirmed"), "status", S.CONFIRMED),
+            Step("cancelled with a reason", staff_moves_to("cancelled", note="Out of stock"), "status", S.CANCELLED),
+        ],
+    ),
+    "cancelled by staff after a payment, money refunded": (
+        "delivery",
+        "transfer",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("confirmed", staff_moves_to("confirmed"), "status", S.CONFIRMED),
+            Step("partial payment", payment("part"), "payment", S.CONFIRMED),
+            Step(
+                "cancelled, paid money refunded now",
+                staff_moves_to("cancelled", note="Out of stock", refund="refund"),
+                "status",
+                S.CANCELLED,
+            ),
+        ],
+    ),
+}
+
+
+# --- what is opened after each step -----------------------------------------------------------------------
+
+
+def pages_showing_the_order(w: Walker, status: str) -> dict[str, str]:
+    """Every page and endpoint that shows this order, as (name → path)."""
+    with w.app.test_request_context():
+        pages = {
+            "status page": url_for("storefront.order_status", token=w.token),
+            "handoff page": url_for("storefront.handoff_page", token=w.token),
+            "QR code": url_for("storefront.handoff_qr", token=w.token),
+            "admin order detail": url_for("admin.order_detail", reference=w.reference),
+            "order desk": url_for("admin.orders"),
+            "order desk, this order's tab": url_for("admin.orders", status=status, q=w.reference),
+            "conversation card": url_for("admin.order_conversation", reference=w.reference),
+            "sandbox chat": url_for("sandbox.chat", digits=CUSTOMER_DIGITS),
+            "sandbox chat of the stranger": url_for("sandbox.chat", digits=STRANGER_DIGITS),
+            "public status API": url_for("api.order_status", token=w.token),
+            "order API": url_for("api.get_order", reference=w.reference),
+            "CSV export": url_for("admin.orders_export"),
+            "discount code's usage list": url_for("admin.coupon_usage", coupon_id=w.coupon_id),
+            "discount codes": url_for("admin.coupons"),
+            "discount codes CSV": url_for("admin.coupons_export"),
+            "inbox": url_for("admin.inbox_list"),
+            "inbox, waiting for a person": url_for("admin.inbox_list", show="waiting"),
+            "inbox, open orders": url_for("admin.inbox_list", show="open_order"),
+            "inbox, searched": url_for("admin.inbox_list", q="Kurta"),
+            "inbox badge": url_for("admin.inbox_unread_count"),
+        }
+        for digits in (CUSTOMER_DIGITS, STRANGER_DIGITS):
+            conversation_id = w.conversation_id(digits)
+            if conversation_id is not None:
+                pages[f"inbox conversation {digits}"] = url_for(
+                    "admin.inbox_conversation", conversation_id=conversation_id
+                )
+        for outbox_status in OUTBOX_STATUSES:
+            pages[f"outbox, {outbox_status}"] = url_for("admin.outbox", status=outbox_status)
+    return pages
+
+
+def open_every_page(w: Walker, step: Step) -> None:
+    headers = {"Authorization": f"Bearer {w.api_secret}"}
+    for name, path in pages_showing_the_order(w, step.status.value).items():
+        response = w.client.get(path, headers=headers)
+        assert response.status_code < 500, f"after {step.name!r}: {name} ({path}) answered {response.status_code}"
+        if path.startswith("/admin/"):  # the admin's HTMX swaps render other blocks of the same templates
+            response = w.client.get(path, headers={**headers, "HX-Request": "true", "HX-Target": FRAGMENT_TARGET})
+            assert response.status_code < 500, f"after {step.name!r}: {name} as a fragment answered 5xx"
+    status_page = w.client.get(pages_showing_the_order(w, step.status.value)["status page"])
+    assert status_page.status_code == 200, f"after {step.name!r}: the status page answered {status_page.status_code}"
+    page = status_page.get_data(as_text=True)
+    assert STAFF_NOTE not in page and ASSIGNEE not in page, f"after {step.name!r}: the status page shows staff data"
+    assert "Discount (WALK10)" in page, f"after {step.name!r}: the status page lost the order's discount"
+    public_api = w.client.get(pages_showing_the_order(w, step.status.value)["public status API"])
+    assert public_api.status_code == 200 and STAFF_NOTE not in public_api.get_data(as_text=True)
+    with w.app.app_context():
+        json.dumps(order_document(w.order(), get_store_settings()))  # the shop webhook's payload, built as it is sent
+
+
+def check_the_step_happened(w: Walker, step: Step) -> None:
+    with w.app.app_context():
+        order = w.order()
+        assert order.status == step.status, f"after {step.name!r} the order is {order.status}"
+        if step.kind is not None:
+            assert order.events[-1].kind == step.kind, f"{step.name!r} wrote {order.events[-1].kind!r}"
+        out_of_step = stock.variants_out_of_step_with_ledger()
+        assert out_of_step == {}, f"after {step.name!r} on hand ≠ ledger sum (id: (on hand, ledger)): {out_of_step}"
+        db.session.remove()
+
+
+# --- the walks --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(WHATSAPP_PROVIDER="sandbox", WHATSAPP_APP_SECRET=SECRET, STRIPE_WEBHOOK_SECRET=SECRET)
+
+
+def start_walk(app, fulfilment: str, payment_method: str) -> Walker:
+    with app.app_context():
+        make_store(name="Test Shop", payment_methods=["cod", "transfer"])
+        variant = make_product("Cotton Kurta", price_minor=79900, stock=5).variants[0]
+        address = "" if fulfilment == "pickup" else "Beth House, Kasarani, House 16"
+        details = customer(
+            phone="+" + CUSTOMER_DIGITS, fulfilment=fulfilment, address=address, payment_method=payment_method
+        )
+        # Every walk's order used a discount code: each page that shows its money shows the discount too.
+        coupon = make_coupon("WALK10", kind="percent", value=10)
+        order = make_order([(variant, 1)], details=details, coupon_code="walk10")
+        assert order.discount_minor == 7990
+        owner = make_staff("owner")
+        assignee = make_staff("fulfilment", name=ASSIGNEE)
+        _, api_secret = keys.create_key("Walk", "secret")
+        walker = Walker(app, app.test_client(), order.reference, order.status_token, api_secret, assignee.id, coupon.id)
+        owner_email = owner.email
+        db.session.remove()
+    sign_in(walker.client, owner_email)
+    walker.deliver()
+    return walker
+
+
+@pytest.mark.parametrize("walk", list(WALKS))
+def test_every_page_survives_every_step_of_the_walk(app, walk):
+    fulfilment, payment_method, steps = WALKS[walk]
+    walker = start_walk(app, fulfilment, payment_method)
+    for step in steps:
+        step.act(walker)
+        check_the_step_happened(walker, step)
+        open_every_page(walker, step)
+
+
+def kinds_the_code_records() -> set[str]:
+    """Every timeline kind written in checkout/: the literal kinds passed to record_event, plus payment kinds."""
+    kinds = set()
+    for path in CHECKOUT_DIR.rglob("*.py"):
+        source = path.read_text()
+        kinds |= set(re.findall(r"record_event\(\s*[\w.]+,\s*\"(\w+)\"", source))
+        kinds |= set(re.findall(r"_add_payment\(\s*[\w.]+,\s*\"(\w+)\"", source))  # desk's record_event(kind)
+        kinds |= set(re.findall(r"OrderEvent\([^)]*kind=\"(\w+)\"", source))
+    return kinds
+
+
+def test_every_event_kind_and_status_is_walked():
+    walked_kinds = {step.kind for _, _, steps in WALKS.values() for step in steps if step.kind}
+    walked_statuses = {step.status for _, _, steps in WALKS.values() for step in steps}
+    recorded = kinds_the_code_records()
+    assert {"created", "status", "note", "assigned", "fulfilment", "whatsapp", "payment", "refund"} <= recorded
+    assert recorded <= walked_kinds, f"add a step to WALKS for: {sorted(recorded - walked_kinds)}"
+    assert set(OrderStatus) <= walked_statuses, f"walk these statuses: {sorted(set(OrderStatus) - walked_statuses)}"
