@@ -8,7 +8,7 @@ the part of the page they swap (and 204 from a poll when nothing changed); the s
 plain pages and form posts without JavaScript. Not found unless WHATSAPP_PROVIDER is "sandbox".
 """
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, send_file, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DecimalField, StringField, TextAreaField
@@ -257,3 +257,16 @@ def send_picture(digits: str):
     except sandbox.WebhookRejected as rejected:
         return _render_chat(phone, WEBHOOK_FAILED, error=str(rejected))
     return _after_customer_acted(phone)
+
+
+@sandbox_blueprint.get("/sent/<int:message_id>/document")
+@requires(Permission.ACT_AS_CUSTOMER)
+def sent_document(message_id: int):
+    """A document the shop sent by upload (a receipt), as the customer's phone would open it."""
+    found = sandbox.sent_document(message_id)
+    if found is None:
+        abort(404)
+    path, mime_type, filename = found
+    response = send_file(path, mimetype=mime_type, as_attachment=True, download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
