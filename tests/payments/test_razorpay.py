@@ -128,7 +128,8 @@ def test_a_customer_who_pays_the_link_has_the_order_paid_and_gets_one_receipt(ap
         assert db.session.get(PaymentRequest, request.id).status == "paid"
     [receipt] = messages(app, "receipt")
     document = receipt.payload["document"]
-    assert document["link"].endswith(f"/o/{order.status_token}/receipt/{payment.id}.pdf")
+    assert document["filename"] == f"Receipt-{order.reference}-1.pdf" and document["id"]  # the PDF, uploaded
+    assert receipt.status != "failed"
     assert "₹5,844.00" in document["caption"]
     assert messages(app, "status:payment_received") == []  # the receipt is the one message
 
