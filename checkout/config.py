@@ -101,6 +101,11 @@ def payments_config() -> dict:
         "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "10")),
         # The SDK retries a failed request with the same idempotency key, so a retry never makes a second session.
         "STRIPE_MAX_NETWORK_RETRIES": int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
+        "RAZORPAY_KEY_ID": os.environ.get("RAZORPAY_KEY_ID", ""),
+        "RAZORPAY_KEY_SECRET": os.environ.get("RAZORPAY_KEY_SECRET", ""),
+        "RAZORPAY_WEBHOOK_SECRET": os.environ.get("RAZORPAY_WEBHOOK_SECRET", ""),
+        "RAZORPAY_API_BASE": os.environ.get("RAZORPAY_API_BASE", "https://api.razorpay.com").rstrip("/"),
+        "RAZORPAY_TIMEOUT": float(os.environ.get("RAZORPAY_TIMEOUT", "10")),
     }
 
 

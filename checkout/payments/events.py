@@ -22,14 +22,17 @@ from checkout.money import format_money
 from checkout.orders import locks
 from checkout.orders.desk import record_provider_payment
 from checkout.orders.lifecycle import OrderStatus, record_event
-from checkout.payments import stripe_checkout
+from checkout.payments import razorpay_links, stripe_checkout
 from checkout.payments.providers import ProviderEvent
 
 log = logging.getLogger(__name__)
 
 # Each provider's reading of a verified body: the event, and the order reference it names.
-READERS = {stripe_checkout.NAME: (stripe_checkout.read_event, stripe_checkout.order_reference)}
-ACTORS = {stripe_checkout.NAME: "Stripe"}
+READERS = {
+    stripe_checkout.NAME: (stripe_checkout.read_event, stripe_checkout.order_reference),
+    razorpay_links.NAME: (razorpay_links.read_event, razorpay_links.order_reference),
+}
+ACTORS = {stripe_checkout.NAME: "Stripe", razorpay_links.NAME: "Razorpay"}
 
 
 def store_event(provider: str, event_id: str, raw_body: bytes) -> PaymentEvent | None:
