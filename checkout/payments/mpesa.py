@@ -286,7 +286,8 @@ def chatting_number(order: Order) -> str | None:
     written = select(Message.id).where(
         Message.direction == "in",
         Message.phone.in_(phone_forms(order.customer_phone)),
-        or_(Message.order_id == order.id, Message.created_at >= order.created_at),
+        # WhatsApp stamps a message in whole seconds: one written in the second the order was placed counts.
+        or_(Message.order_id == order.id, Message.created_at >= order.created_at.replace(microsecond=0)),
     )
     return order.customer_phone if db.session.scalar(written.limit(1)) is not None else None
 

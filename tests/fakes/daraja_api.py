@@ -263,19 +263,26 @@ class FakeDaraja:
         with self._lock:
             prompt = self.prompts[checkout_request_id]
             prompt.result_code, prompt.result_desc = CANCELLED_BY_USER
+        return self._cancelled_callback(prompt)
+
+    def forge(self, checkout_request_id: str, *, amount: int | None = None, cancelled: bool = False) -> Callback:
+        """Someone who learnt the callback address claims the prompt was paid (or cancelled, `cancelled`);
+        M-Pesa's own record is unchanged."""
+        with self._lock:
+            prompt = self.prompts[checkout_request_id]
+        if cancelled:
+            return self._cancelled_callback(prompt)
+        return self._paid_callback(prompt, amount if amount is not None else prompt.amount, "FORGED0001")
+
+    def _cancelled_callback(self, prompt: Prompt) -> Callback:
+        code, description = CANCELLED_BY_USER
         callback = {
             "MerchantRequestID": prompt.merchant_request_id,
             "CheckoutRequestID": prompt.checkout_request_id,
-            "ResultCode": prompt.result_code,
-            "ResultDesc": prompt.result_desc,
+            "ResultCode": code,
+            "ResultDesc": description,
         }
         return self._callback(prompt, callback)
-
-    def forge(self, checkout_request_id: str, *, amount: int | None = None) -> Callback:
-        """Someone who learnt the callback address claims the prompt was paid; M-Pesa's record is unchanged."""
-        with self._lock:
-            prompt = self.prompts[checkout_request_id]
-        return self._paid_callback(prompt, amount if amount is not None else prompt.amount, "FORGED0001")
 
     def _paid_callback(self, prompt: Prompt, amount: int, receipt: str) -> Callback:
         callback = {

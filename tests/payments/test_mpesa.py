@@ -6,6 +6,7 @@ documents it; the callback goes through the Flask app at the address the push ga
 WhatsApp messages come in through the signed webhook; the database is real.
 """
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -89,9 +90,11 @@ def reference_of(app, order_id) -> str:
         return db.session.get(Order, order_id).reference
 
 
-def writes(app, text: str, digits: str = WANJIRU_DIGITS) -> None:
+def writes(app, text: str, digits: str = WANJIRU_DIGITS, *, seconds_ago: int = 0) -> None:
     """A WhatsApp message from `digits`, through the signed webhook, processed as the worker does."""
-    assert payloads.post_signed(app.test_client(), app, payloads.text(text, wa_id=digits)).status_code == 200
+    sent = str(int(time.time()) - seconds_ago)
+    body = payloads.inbound({"type": "text", "text": {"body": text}, "timestamp": sent}, wa_id=digits)
+    assert payloads.post_signed(app.test_client(), app, body).status_code == 200
     with app.app_context():
         for event_id in db.session.scalars(select(WebhookEvent.id).where(WebhookEvent.processed_at.is_(None))).all():
             webhooks.process_event(event_id)
@@ -252,6 +255,22 @@ def test_a_forged_paid_callback_that_daraja_contradicts_records_nothing_and_tell
     assert messages_to_wanjiru(app, "receipt") == []
 
 
+def test_a_cancelled_callback_for_a_prompt_daraja_says_was_paid_records_nothing_and_tells_staff(
+    app, fake_daraja, order_id
+):
+    """The money arrived but the callback does not say how much: staff record it from the M-Pesa statement."""
+    handshake(app, order_id)
+    request = ask(app, order_id)
+    paid = fake_daraja.pay(request.provider_reference)  # the real callback, still on its way
+    assert fake_daraja.deliver(fake_daraja.forge(request.provider_reference, cancelled=True)) == 200
+    order = load(app, order_id)
+    assert order.payments == [] and "was paid, but its callback did not say how much" in order.attention
+    assert [e.outcome for e in stored_events(app)] == ["unconfirmed"]
+    assert request_row(app, request.id).status == "requested"  # not closed: it was paid
+    assert fake_daraja.deliver(paid) == 200  # one callback per prompt: the late one is a resend
+    assert load(app, order_id).payments == [] and len(stored_events(app)) == 1
+
+
 def test_a_callback_for_a_prompt_the_shop_never_asked_for_is_not_checked_or_recorded(app, fake_daraja, order_id):
     handshake(app, order_id)
     with app.app_context():  # a push made outside any payment request of this shop
@@ -367,7 +386,7 @@ def test_no_prompt_goes_to_a_number_that_has_not_written_to_the_shop(app, fake_d
 
 
 def test_a_message_from_the_number_before_the_order_was_placed_proves_nothing(app, fake_daraja):
-    writes(app, "Hello, do you deliver to Kisumu?")
+    writes(app, "Hello, do you deliver to Kisumu?", seconds_ago=3600)
     with app.app_context():
         order = _shop_and_order()
         assert mpesa.chatting_number(order) is None
