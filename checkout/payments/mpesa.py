@@ -320,10 +320,16 @@ def order_reference(body) -> str:
 
 
 def _metadata(callback: dict) -> dict:
-    items = (callback.get("CallbackMetadata") or {}).get("Item") if isinstance(callback, dict) else None
+    """CallbackMetadata's Items as {Name: Value} ({} when the callback carries none or garbles it)."""
+    metadata = callback.get("CallbackMetadata")
+    items = metadata.get("Item") if isinstance(metadata, dict) else None
     if not isinstance(items, list):
         return {}
-    return {item["Name"]: item.get("Value") for item in items if isinstance(item, dict) and "Name" in item}
+    return {
+        item["Name"]: item.get("Value")
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("Name"), str)
+    }
 
 
 def _amount_minor(value) -> int | None:
