@@ -1,17 +1,19 @@
 """Payment providers' webhooks: `/webhooks/payments/<provider>`, signed by each provider, CSRF-exempt.
 
-One view serves every provider; what differs is in WEBHOOKS: the signature header, the secret's setting, the
-module's check of the raw bytes, and where the provider puts the event's id (Stripe in the body, Razorpay in a
-header).
+One view serves every signed provider; what differs is in WEBHOOKS: the signature header, the secret's setting,
+the module's check of the raw bytes, and where the provider puts the event's id (Stripe in the body, Razorpay in
+a header). M-Pesa signs nothing: its callback's address ends in a secret (`/webhooks/payments/mpesa/<secret>`),
+and what it says is checked back with Daraja before anything is recorded (checkout/payments/mpesa.py).
 """
 
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, request
 
 from checkout.extensions import csrf
-from checkout.payments import razorpay_links, stripe_checkout
+from checkout.payments import mpesa, razorpay_links, stripe_checkout
 from checkout.payments.events import ACTORS, process_payment_event, store_event
 from checkout.web import json_input
 from checkout.web.json_errors import error_body
@@ -70,3 +72,27 @@ for _name in WEBHOOKS:
         methods=["POST"],
         defaults={"provider": _name},
     )
+
+
+@payment_webhooks_blueprint.post("/webhooks/payments/mpesa/<secret>")
+@csrf.exempt
+def receive_mpesa(secret: str):
+    """A wrong secret is a page that does not exist; the right one: store, then check with Daraja and act, 200.
+
+    The prompt's CheckoutRequestID is the dedupe key: a resend of a stored callback is acknowledged and dropped.
+    """
+    expected = current_app.config["MPESA_CALLBACK_SECRET"]
+    if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
+        return error_body("not_found", "No such page"), 404
+    raw = request.get_data(cache=False)
+    try:
+        body = json_input.loads(raw.decode("utf-8"))  # stored as text: bytes that are not UTF-8 are refused here
+    except ValueError as error:
+        return error_body("bad_payload", f"Not an M-Pesa callback: {error}"), 400
+    checkout_request_id = mpesa.checkout_request_id(body)
+    if not checkout_request_id:
+        return error_body("bad_payload", "A callback needs Body.stkCallback.CheckoutRequestID"), 400
+    stored = store_event(mpesa.NAME, checkout_request_id, raw)
+    if stored is not None:
+        process_payment_event(stored.id)  # in the request for now; a failure stays on the row to be retried
+    return {"ResultCode": 0, "ResultDesc": "Accepted"}, 200
