@@ -159,6 +159,7 @@ def _checked(draft: CarrierDraft, *, new: bool) -> tuple[dict[str, str], dict[st
 def add_carrier(draft: CarrierDraft) -> tuple[Carrier, str]:
     """Save a new courier with a fresh secret; (the courier, its secret) — the only time the secret is given."""
     draft.name = draft.name.strip().lower()
+    secret = secrets.token_urlsafe(32)
     with transaction():
         paths, table = _checked(draft, new=True)
         preset = PRESETS.get(draft.preset)
@@ -168,13 +169,13 @@ def add_carrier(draft: CarrierDraft) -> tuple[Carrier, str]:
             preset=draft.preset,
             auth=preset.auth if preset else draft.auth,
             auth_header=draft.auth_header.strip() if not preset else "",
-            secret=secrets.token_urlsafe(32),
+            secret=secret,
             paths={} if preset else paths,
             status_map=table or (dict(preset.status_map) if preset else {}),
             active=True,
         )
         db.session.add(carrier)
-    return carrier, carrier.secret
+    return carrier, secret
 
 
 def update_carrier(carrier_id: int, draft: CarrierDraft) -> Carrier:
@@ -199,5 +200,5 @@ def new_secret(carrier_id: int) -> str:
         carrier = db.session.get(Carrier, carrier_id)
         if carrier is None:
             raise LookupError(carrier_id)
-        carrier.secret = secrets.token_urlsafe(32)
-        return carrier.secret
+        carrier.secret = secret = secrets.token_urlsafe(32)
+    return secret

@@ -54,8 +54,8 @@ def add_courier(preset: str = "generic", name: str | None = None, **fields) -> t
         "RTO = returned\nMOVING = in_transit",
     }
     draft = CarrierDraft(name=name or preset, preset=preset, **(generic if preset == "generic" else {}) | fields)
-    carrier, secret = carriers.add_carrier(draft)
-    return carrier.name, secret
+    _carrier, secret = carriers.add_carrier(draft)
+    return draft.name, secret
 
 
 def generic_body(code: str, event_id: str, awb: str = AWB, **data) -> dict:
