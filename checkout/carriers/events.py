@@ -14,6 +14,7 @@ Settings → Couriers.
 
 import json
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,7 @@ MOVES_TO = {
 }
 PUT_TO_STAFF = {mapping.DELIVERY_FAILED, mapping.RETURNED}
 RECENT_EVENTS = 50
+RETRY_AFTER = timedelta(seconds=30)  # the request that stored an event processes it itself; the sweep comes later
 
 
 def store_event(carrier: Carrier, raw_body: bytes, reading: CarrierReading, mapped_event: str) -> CarrierEvent | None:
@@ -74,6 +76,19 @@ def process_carrier_event(carrier_event_id: int) -> str:
             if stored is not None:
                 stored.error = f"{type(error).__name__}: {error}"[:500]
         return "failed"
+
+
+def retry_unprocessed_events(limit: int = 100) -> int:
+    """The scheduled sweep: process stored events whose processing failed (or never ran), oldest first."""
+    query = (
+        select(CarrierEvent.id)
+        .where(CarrierEvent.processed_at.is_(None), CarrierEvent.received_at <= utcnow() - RETRY_AFTER)
+        .order_by(CarrierEvent.id)
+        .limit(limit)
+    )
+    ids = list(db.session.scalars(query))
+    db.session.rollback()
+    return sum(process_carrier_event(event_id) != "failed" for event_id in ids)
 
 
 def _lock_event(carrier_event_id: int) -> CarrierEvent | None:
