@@ -301,8 +301,8 @@ SHOPPER_ROUTES = [
     ("api.set_cart_line", "PUT", "/api/v1/carts/<token>/lines/<sku>"),
     ("api.remove_cart_line", "DELETE", "/api/v1/carts/<token>/lines/<sku>"),
     ("api.order_cart", "POST", "/api/v1/carts/<token>/order"),
-    ("payment_webhooks.receive_stripe", "POST", "/webhooks/payments/stripe"),
     ("carrier_webhooks.receive", "POST", "/webhooks/carriers/<name>"),
+    ("payment_webhooks.receive_stripe", "POST", "/webhooks/payments/stripe"),
 ]
 
 
