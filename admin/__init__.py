@@ -13,6 +13,7 @@ from admin import (  # noqa: F401
     orders,
     settings,
     settings_chat_texts,
+    settings_couriers,
     settings_payments,
     staff,
     website,

@@ -71,6 +71,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from admin import admin_blueprint
     from admin.sandbox import sandbox_blueprint
     from checkout.api import api_blueprint
+    from checkout.carriers.views import carrier_webhooks_blueprint
     from checkout.payments.webhook_views import payment_webhooks_blueprint
     from checkout.whatsapp.views import webhook_blueprint
     from storefront import storefront_blueprint
@@ -78,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(storefront_blueprint)
     app.register_blueprint(webhook_blueprint)
     app.register_blueprint(payment_webhooks_blueprint)
+    app.register_blueprint(carrier_webhooks_blueprint)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
     app.register_blueprint(sandbox_blueprint)

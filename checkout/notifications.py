@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import exists, select
 
 from checkout import carts, events
+from checkout.carriers.events import retry_unprocessed_events
 from checkout.catalog.stock import order_still_holds_stock
 from checkout.database import utcnow
 from checkout.extensions import db
@@ -290,3 +291,4 @@ def run_scheduled_work() -> None:
     carts.delete_expired_carts(utcnow())
     mark_recovered_orders()
     retry_failed_requests()
+    retry_unprocessed_events()

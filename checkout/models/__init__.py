@@ -1,6 +1,7 @@
 """All models, imported here so the metadata (and migrations) see every table."""
 
 from checkout.models.api import ApiKey, IdempotencyRecord
+from checkout.models.carriers import Carrier, CarrierEvent
 from checkout.models.carts import Cart, CartLine
 from checkout.models.catalog import Category, Product, ProductStatus, StockMovement, Variant
 from checkout.models.consents import Consent
@@ -23,6 +24,8 @@ __all__ = [
     "OutboxItem",
     "SendingPause",
     "WebhookEvent",
+    "Carrier",
+    "CarrierEvent",
     "Cart",
     "CartLine",
     "Consent",

@@ -58,7 +58,7 @@ class Order(db.Model):
     # Fulfilment, filled in by staff as the order moves.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
     carrier: Mapped[str] = mapped_column(String(80), default="")
-    tracking_number: Mapped[str] = mapped_column(String(80), default="")
+    tracking_number: Mapped[str] = mapped_column(String(80), default="", index=True)  # couriers' webhooks
     tracking_url: Mapped[str] = mapped_column(String(300), default="")
     expected_delivery_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Payment, recorded apart from fulfilment: unpaid → partially_paid → paid → refunded.

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from checkout.carriers.events import latest_courier_lines
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.conversations import Conversation
@@ -83,7 +84,9 @@ def handle_inbound(row: Message, message: dict, conversation: Conversation | Non
         _answer_paid_claim(row, conversation, settings)
     elif STATUS_QUESTION.search(row.body_text):
         if _fresh(row) and _bot_answers(conversation):
-            _reply(row, messages.orders_overview(_recent_orders(row.phone), settings, _status_urls(row)))
+            orders = _recent_orders(row.phone)
+            courier_lines = latest_courier_lines([order.id for order in orders])
+            _reply(row, messages.orders_overview(orders, settings, _status_urls(row), courier_lines))
     else:
         _chat(row, message, conversation)
 
@@ -204,7 +207,8 @@ def _handshake(row: Message, order: Order) -> None:
         outbound = messages.confirmation_request(order, settings, in_window=True, language=template_language())
         _reply(row, outbound, order)
     else:
-        _reply(row, messages.orders_overview([order], settings, {order.id: status_url(order)}), order)
+        courier_lines = latest_courier_lines([order.id])
+        _reply(row, messages.orders_overview([order], settings, {order.id: status_url(order)}, courier_lines), order)
 
 
 def _recent_orders(phone: str) -> list[Order]:

@@ -217,8 +217,17 @@ def staff_update_template(
     return _template_message("staff_message", templates.ORDER_UPDATE, values, language)
 
 
-def orders_overview(orders: list[Order], settings: StoreSettings, status_urls: dict[int, str]) -> OutboundMessage:
-    """The answer to "where is my order": the latest status, items and link of each recent order."""
+COURIER_LINE_MAX = 300  # one courier line per order: three orders stay far inside a text's 4,096 characters
+
+
+def orders_overview(
+    orders: list[Order],
+    settings: StoreSettings,
+    status_urls: dict[int, str],
+    courier_lines: dict[int, str] | None = None,
+) -> OutboundMessage:
+    """The answer to "where is my order": the latest status, items and link of each recent order, and for a
+    shipped one the courier's latest event and its tracking link."""
     if not orders:
         return text_message(
             "reply:status",
@@ -236,8 +245,18 @@ def orders_overview(orders: list[Order], settings: StoreSettings, status_urls: d
         blocks.append(
             f"*{order.reference}* — {OrderStatus(order.status).label}\n{items}\n"
             f"Total {format_money(order.total_minor, order.currency, settings.locale)} · {status_urls[order.id]}"
+            + _courier_line(order, (courier_lines or {}).get(order.id, ""))
         )
     return text_message("reply:status", "Your orders at " + settings.name + ":\n\n" + "\n\n".join(blocks))
+
+
+def _courier_line(order: Order, latest: str) -> str:
+    """ "\nCourier: Out for delivery · Delhivery · … · track: <link>", or "" when there is neither."""
+    if not latest and not order.tracking_url:
+        return ""
+    track = f"track: {order.tracking_url}" if order.tracking_url else ""
+    line = " · ".join(filter(None, [latest[:COURIER_LINE_MAX], track]))
+    return "\nCourier: " + line
 
 
 def already_decided(order: Order, status_url: str) -> OutboundMessage:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from checkout.carriers.carriers import CarrierDraft, add_carrier
 from checkout.extensions import db
 from checkout.models import Contact, Conversation, Product, QuickReply, StaffUser
 from checkout.shop.faq import FaqDraft, save_faq_entry
@@ -52,6 +53,7 @@ def world(app):
         quick_reply = QuickReply(title="Hours", body="We are open 9 to 6.")
         db.session.add_all([chat, quick_reply])
         db.session.commit()
+        courier, _secret = add_carrier(CarrierDraft(name="shiprocket", preset="shiprocket"))
         values = {
             "reference": order.reference,
             "product_id": product.id,
@@ -62,6 +64,8 @@ def world(app):
             "coupon_id": coupon.id,
             "conversation_id": chat.id,
             "reply_id": quick_reply.id,
+            "carrier_id": courier.id,
+            "name": courier.name,
         }
         db.session.remove()
     return values
@@ -117,6 +121,10 @@ def test_the_settings_pages_are_in_the_matrix_for_the_owner_only(app):
         ("admin.settings_messages", "POST"),
         ("admin.settings_chat_texts", "GET"),
         ("admin.settings_chat_texts", "POST"),
+        ("admin.settings_couriers", "GET"),
+        ("admin.settings_couriers", "POST"),
+        ("admin.settings_courier_edit", "POST"),
+        ("admin.settings_courier_secret", "POST"),
     ]:
         assert routes[route] == Permission.EDIT_SETTINGS, route
 
@@ -293,6 +301,7 @@ SHOPPER_ROUTES = [
     ("api.set_cart_line", "PUT", "/api/v1/carts/<token>/lines/<sku>"),
     ("api.remove_cart_line", "DELETE", "/api/v1/carts/<token>/lines/<sku>"),
     ("api.order_cart", "POST", "/api/v1/carts/<token>/order"),
+    ("carrier_webhooks.receive", "POST", "/webhooks/carriers/<name>"),
     ("payment_webhooks.receive_stripe", "POST", "/webhooks/payments/stripe"),
     ("payment_webhooks.receive_razorpay", "POST", "/webhooks/payments/razorpay"),
     ("payment_webhooks.receive_mpesa", "POST", "/webhooks/payments/mpesa/<secret>"),

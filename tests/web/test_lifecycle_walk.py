@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from checkout import outbox
 from checkout.api import keys
+from checkout.carriers.carriers import CarrierDraft, add_carrier, find_active
 from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
@@ -232,6 +233,32 @@ def stripe_pays_half(w: Walker) -> None:
     w.deliver()
 
 
+def courier_reports(status: str, kind: str, nsl: str = "X-DDD3FD") -> Callable[[Walker], None]:
+    """Delhivery's scan push (its preset) for the order's tracking number, with the courier's token."""
+
+    def report(w: Walker) -> None:
+        with w.app.app_context():
+            courier = find_active("delhivery")
+            token = courier.secret if courier else add_carrier(CarrierDraft(name="delhivery", preset="delhivery"))[1]
+            db.session.remove()
+        scan = {"Status": status, "StatusType": kind, "StatusDateTime": "2026-12-04T10:02:42", "Instructions": status}
+        body = {"Shipment": {"AWB": "DL9", "ReferenceNo": w.reference, "NSLCode": nsl, "Status": scan}}
+        headers = {"Authorization": token}
+        response = w.client.post("/webhooks/carriers/delhivery", data=json.dumps(body), headers=headers)
+        assert response.status_code == 200, response.status_code
+        w.deliver()
+
+    return report
+
+
+def customer_asks_where_the_order_is(w: Walker) -> None:
+    """Staff hand the chat back to the bot, which answers with the courier's latest event."""
+    response = w.client.post(f"/admin/inbox/{w.conversation_id(CUSTOMER_DIGITS)}/hand-back")
+    assert response.status_code in (200, 302, 303), response.status_code
+    w.webhook(payloads.text("where is my order?", wa_id=CUSTOMER_DIGITS))
+    assert "Courier: Out for delivery · Delhivery" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
 def refund(w: Walker) -> None:
     w.admin_post("refunds", amount=w.amount("half paid"), reason="Goodwill", version=w.version())
 
@@ -364,9 +391,17 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
             Step("shipped", staff_moves_to("shipped", carrier="Delhivery", tracking_number="DL9"), "status", S.SHIPPED),
             Step("failed message", failed_message, None, S.SHIPPED),
-            Step("out for delivery", staff_moves_to("out_for_delivery"), "status", S.OUT_FOR_DELIVERY),
+            Step("the courier: out for delivery", courier_reports("Dispatched", "UD"), "status", S.OUT_FOR_DELIVERY),
+            Step("where is my order", customer_asks_where_the_order_is, None, S.OUT_FOR_DELIVERY),
+            Step(
+                "the courier: delivery failed",
+                courier_reports("Pending", "UD", nsl="EOD-11"),
+                "courier",
+                S.OUT_FOR_DELIVERY,
+            ),
             Step("full payment", payment("balance"), "payment", S.OUT_FOR_DELIVERY),
             Step("delivered", staff_moves_to("delivered"), "status", S.DELIVERED),
+            Step("a late courier scan changes nothing", courier_reports("In Transit", "UD"), None, S.DELIVERED),
             Step("refund", refund, "refund", S.DELIVERED),
         ],
     ),
@@ -459,6 +494,7 @@ def pages_showing_the_order(w: Walker, status: str) -> dict[str, str]:
             "inbox, open orders": url_for("admin.inbox_list", show="open_order"),
             "inbox, searched": url_for("admin.inbox_list", q="Kurta"),
             "inbox badge": url_for("admin.inbox_unread_count"),
+            "couriers' recent events": url_for("admin.settings_couriers"),
         }
         for digits in (CUSTOMER_DIGITS, STRANGER_DIGITS):
             conversation_id = w.conversation_id(digits)
