@@ -12,7 +12,9 @@ from checkout.models.store import get_store_settings
 from checkout.payments.providers import (
     PAYMENT_SETTING_FIELDS,
     REQUEST_WHEN_CHOICES,
+    UNPAID_ACTIONS,
     InvalidPaymentSettings,
+    payment_setting_values,
     provider_choices,
     save_payment_settings,
 )
@@ -28,6 +30,7 @@ def _render(values: dict[str, str], errors: dict[str, str] | None = None, status
         errors=errors or {},
         providers=provider_choices(),
         when_choices=REQUEST_WHEN_CHOICES,
+        unpaid_actions=UNPAID_ACTIONS,
     ), status
 
 
@@ -36,7 +39,7 @@ def _render(values: dict[str, str], errors: dict[str, str] | None = None, status
 def settings_payments():
     settings = get_store_settings()
     if request.method == "GET":
-        return _render({field: getattr(settings, field) or "" for field in PAYMENT_SETTING_FIELDS})
+        return _render(payment_setting_values(settings))
     posted = {field: request.form.get(field, "") for field in PAYMENT_SETTING_FIELDS}
     try:
         save_payment_settings(posted)
