@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from checkout.extensions import db
 from checkout.models import Message, Order, PaymentRequest
@@ -36,12 +36,12 @@ def requests_of(order_id: int) -> list[PaymentRequest]:
 
 
 def asked_hours_ago(order_id: int, hours: float, *, link_too: bool = False) -> None:
-    """The order's requests were made `hours` ago (with `link_too`, their links run out as long ago as they did)."""
+    """Move the order's requests `hours` into the past (with `link_too`, the time their links run out as well)."""
     earlier = timedelta(hours=hours)
-    values = {"created_at": PaymentRequest.created_at - earlier}
-    if link_too:
-        values["expires_at"] = PaymentRequest.expires_at - earlier
-    db.session.execute(update(PaymentRequest).where(PaymentRequest.order_id == order_id).values(**values))
+    for request in requests_of(order_id):
+        request.created_at -= earlier
+        if link_too and request.expires_at is not None:
+            request.expires_at -= earlier
     db.session.commit()
 
 
