@@ -129,10 +129,10 @@ def _process(payment_event_id: int, due_by: datetime | None) -> str:
     stored = _lock_event(payment_event_id)
     if stored is None:
         return "missing"
+    if due_by is not None and (stored.processed_at is not None or not _is_due(stored, due_by)):
+        return "not_due"  # another sweep processed or tried it meanwhile
     if stored.processed_at is not None:
         return stored.outcome
-    if due_by is not None and not _is_due(stored, due_by):
-        return "not_due"  # another sweep tried it meanwhile
     read_event, order_reference_of = READERS[stored.provider]
     body = json.loads(stored.body)
     event = read_event(body)
