@@ -40,10 +40,11 @@ def settings_payments():
     settings = get_store_settings()
     if request.method == "GET":
         return _render(payment_setting_values(settings))
-    posted = {field: request.form.get(field, "") for field in PAYMENT_SETTING_FIELDS}
+    # A field the form did not send keeps its stored value (check_payment_settings reads it from the settings).
+    posted = {field: request.form[field] for field in PAYMENT_SETTING_FIELDS if field in request.form}
     try:
         save_payment_settings(posted)
     except InvalidPaymentSettings as refused:
-        return _render(posted, refused.errors, 422)
+        return _render(payment_setting_values(settings) | posted, refused.errors, 422)
     flash("Payment settings saved.", "success")
     return redirect(url_for("admin.settings_payments"), 303)
