@@ -122,3 +122,17 @@ def test_two_sweeps_at_once_send_one_reminder(shop_app, graph_api):
     assert sum(counts) == 3
     with shop_app.app_context():
         assert [purposes_queued(order_id).count("payment_reminder") for order_id in order_ids] == [1, 1, 1]
+
+
+def test_a_request_refused_for_a_closed_window_goes_again_as_the_template(shop, graph_api):
+    """The window closed between the check and the send (Meta's 131047): the template follows, once."""
+    variant_id = stripe_shop()
+    customer_wrote(ASHA, ago=timedelta(hours=23, minutes=59))
+    graph_api.fail_next("outside_window", when=lambda body: (body.get("interactive") or {}).get("type") == "cta_url")
+    order = place_unpaid(variant_id)
+    link = the_request(order.id).url
+    outbox.run_due()
+    outbox.run_due()
+    [template] = received(graph_api)
+    assert template.body["template"]["name"] == "payment_request" and body_parameters(template)[-1] == link
+    assert purposes_queued(order.id).count("payment_request") == 2  # the refused button, then the template
