@@ -18,6 +18,7 @@ from checkout.models.store import StoreSettings, get_store_settings
 from checkout.money import format_money
 from checkout.orders import locks
 from checkout.orders.lifecycle import OrderStatus, can_transition, record_event, transition
+from checkout.payments import mpesa
 from checkout.payments.events import flag_for_staff
 from checkout.payments.providers import REQUEST_ON_DEMAND, UNPAID_CANCEL
 from checkout.payments.request_messages import REMINDER_PURPOSE
@@ -81,7 +82,9 @@ def send_payment_reminders(limit: int = 200, now: datetime | None = None) -> int
 
 def _remind(order: Order, request: PaymentRequest, now: datetime) -> None:
     request.reminded_at = now
-    if request.expires_at is None or request.expires_at > now:
+    # An M-Pesa prompt is pushed only while the customer is there: its reminder asks them to reply for a new one.
+    link_still_works = request.expires_at is None or request.expires_at > now or request.provider == mpesa.NAME
+    if link_still_works:
         send_request_messages(order, request, REMINDER_PURPOSE)
         record_event(order, "payment_reminder", ACTOR, note="Payment reminder sent on WhatsApp (the same link again)")
         return

@@ -2,15 +2,17 @@
 
 Meta opens a call-to-action button's URL in the phone's browser, so only https:// links become a button;
 a UPI intent link (upi://) and a Pix copia e cola code go as text, with the status page (which shows the
-QR code and a copy button) linked below them. Outside the customer's 24-hour window none of these may go:
-the approved payment_request template carries a web link instead (the gateway's, or the status page).
-The one reminder of a request is the same message, said as a reminder.
+QR code and a copy button) linked below them. M-Pesa sends no link at all: the prompt is already on the
+customer's phone, so the message says where to look. Outside the customer's 24-hour window none of these may
+go: the approved payment_request template carries a web link instead (the gateway's, or the status page).
+The one reminder of a request is the same message, said as a reminder (for M-Pesa: reply for a new prompt).
 """
 
 from checkout.models.orders import Order
 from checkout.models.payments import PaymentRequest
 from checkout.models.store import get_store_settings
 from checkout.money import format_money
+from checkout.payments import mpesa
 from checkout.whatsapp import templates
 from checkout.whatsapp.limits import CTA_URL_SCHEMES, INTERACTIVE_BODY_MAX, check_payload
 from checkout.whatsapp.messages import OutboundMessage, template_message
@@ -55,6 +57,19 @@ def payment_request_messages(
         return _checked(OutboundMessage(purpose, payload, body))
 
     opening = _opening(order, request, purpose)
+    if request.provider == mpesa.NAME and purpose == REMINDER_PURPOSE:
+        # The first prompt has long expired, and a prompt is never pushed to a phone unasked.
+        return [
+            text(f"{opening}\nReply here and we will send a new M-Pesa prompt to your phone. Your order: {status_url}")
+        ]
+    if request.provider == mpesa.NAME:
+        return [
+            text(
+                f"{opening}\nCheck your phone: we have sent you an M-Pesa prompt for this amount. "
+                "Enter your M-Pesa PIN to pay.\n"
+                f"No prompt, or it expired? Reply here and we will send a new one. Your order: {status_url}"
+            )
+        ]
     if request.url.startswith(CTA_URL_SCHEMES):
         body = f"{opening}\nTap the button to pay securely. Your order: {status_url}"[:INTERACTIVE_BODY_MAX]
         payload = {

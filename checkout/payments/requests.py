@@ -110,12 +110,13 @@ def open_payment_request(order: Order, trigger: str) -> PaymentRequest:
     amount_minor = order.balance_minor
     if amount_minor <= 0:
         raise PaymentNotRequested("This order is paid.")
+    settings = get_store_settings()
     existing = open_request_of(order)
-    if existing is not None and (existing.amount_minor, existing.currency) == (amount_minor, order.currency):
+    asked = (settings.payment_provider, amount_minor, order.currency)
+    if existing is not None and (existing.provider, existing.amount_minor, existing.currency) == asked:
         return existing
     if existing is not None:
-        existing.status = "expired"  # the amount changed: the old link must not be paid
-    settings = get_store_settings()
+        existing.status = "expired"  # the amount or the shop's provider changed: the old link must not be paid
     request = PaymentRequest(
         order_id=order.id,
         provider=settings.payment_provider,
@@ -144,8 +145,8 @@ def _ask_provider(order: Order, request: PaymentRequest) -> None:
         request.status = "failed"
         request.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
         request.next_attempt_at = next_attempt_after(request.attempts, utcnow())
-        then = "tried again later" if request.next_attempt_at else f"given up after {request.attempts} attempts"
-        order.attention = f"Payment request through {request.provider} failed ({then}): {error}"[:ERROR_MAX]
+        then = "Asked again later." if request.next_attempt_at else f"Given up after {request.attempts} attempts."
+        order.attention = f"Payment request through {request.provider} failed: {error} {then}"[:ERROR_MAX]
         record_event(order, "payment_request", "system", note=order.attention)
         db.session.flush()
         return

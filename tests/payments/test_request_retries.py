@@ -48,7 +48,7 @@ def test_a_failed_request_is_asked_again_only_when_due_and_further_apart_each_ti
     assert request.next_attempt_at is None  # given up: no further attempt, whatever the sweep does
     assert retry_failed_requests() == 0
     assert stripe_session_requests(stripe_fake) == MAX_ATTEMPTS
-    assert f"given up after {MAX_ATTEMPTS} attempts" in db.session.get(Order, order_id).attention
+    assert f"Given up after {MAX_ATTEMPTS} attempts." in db.session.get(Order, order_id).attention
 
 
 def test_a_retry_that_succeeds_sends_the_link_once(shop, stripe_fake, graph_api):

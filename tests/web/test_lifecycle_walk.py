@@ -46,7 +46,8 @@ from tests.factories import (
     make_product,
     make_store,
 )
-from tests.fakes.stripe_api import stripe_signature
+from tests.fakes.stripe_api import SECRET_KEY as STRIPE_SECRET_KEY
+from tests.fakes.stripe_api import FakeStripe, stripe_signature
 from tests.messaging import payloads
 
 SECRET = "walk-webhook-secret"
@@ -239,6 +240,21 @@ def unpaid_past_the_limit(w: Walker) -> None:
         db.session.remove()
 
 
+def stripe_payment_requested(w: Walker) -> None:
+    """The shop moves to Stripe; staff ask again: a call-to-action button with the Checkout link reaches the chat."""
+    with w.app.app_context():
+        get_store_settings().payment_provider = "stripe"
+        db.session.commit()
+        db.session.remove()
+    w.admin_post("payment-request")
+    w.deliver()
+    with w.app.app_context():
+        sent = db.session.scalars(select(Message).where(Message.kind == "interactive").order_by(Message.id.desc()))
+        assert any((m.payload.get("interactive") or {}).get("type") == "cta_url" for m in sent)
+        db.session.remove()
+    assert 'id="pay-link"' in w.client.get(f"/o/{w.token}").get_data(as_text=True)
+
+
 def stripe_pays_half(w: Walker) -> None:
     """Stripe's signed webhook: the customer paid half the balance through Checkout (staff are asked to look)."""
     with w.app.app_context():
@@ -384,6 +400,7 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("confirmed by the customer", customer_taps("confirm"), "status", S.CONFIRMED),
             Step("payment requested", payment_requested, "payment_request", S.CONFIRMED),
             Step("payment reminder", payment_reminded, "payment_reminder", S.CONFIRMED),
+            Step("payment requested through Stripe", stripe_payment_requested, "payment_request", S.CONFIRMED),
             Step("partial payment", payment("part"), "payment", S.CONFIRMED),
             Step("half the balance paid through Stripe", stripe_pays_half, "attention", S.CONFIRMED),
             Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
@@ -533,7 +550,17 @@ def check_the_step_happened(w: Walker, step: Step) -> None:
 
 @pytest.fixture
 def app(make_app):
-    return make_app(WHATSAPP_PROVIDER="sandbox", WHATSAPP_APP_SECRET=SECRET, STRIPE_WEBHOOK_SECRET=SECRET)
+    fake_stripe = FakeStripe(webhook_secret=SECRET)
+    yield make_app(
+        WHATSAPP_PROVIDER="sandbox",
+        WHATSAPP_APP_SECRET=SECRET,
+        STRIPE_WEBHOOK_SECRET=SECRET,
+        STRIPE_SECRET_KEY=STRIPE_SECRET_KEY,
+        STRIPE_API_BASE=fake_stripe.url,
+        STRIPE_TIMEOUT=2,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    fake_stripe.close()
 
 
 def start_walk(app, fulfilment: str, payment_method: str) -> Walker:
