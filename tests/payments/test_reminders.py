@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from checkout import outbox
+from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models import Order, get_store_settings
+from checkout.models import Order, PaymentRequest, get_store_settings
 from checkout.payments.reminders import send_payment_reminders
 from tests.conftest import ON_POSTGRES
 from tests.messaging.conftest import body_parameters
@@ -136,3 +137,20 @@ def test_a_request_refused_for_a_closed_window_goes_again_as_the_template(shop, 
     [template] = received(graph_api)
     assert template.body["template"]["name"] == "payment_request" and body_parameters(template)[-1] == link
     assert purposes_queued(order.id).count("payment_request") == 2  # the refused button, then the template
+
+
+def test_an_m_pesa_reminder_asks_for_a_reply_and_pushes_no_prompt_unasked(shop, graph_api):
+    """An STK prompt expires in a minute and goes only while the customer is there: no new push a day later."""
+    variant_id = stripe_shop(payment_reminder_after_hours=12, payment_request_when="on_demand")
+    customer_wrote(ASHA)
+    order = place_unpaid(variant_id)
+    made = utcnow() - timedelta(hours=13)
+    prompt = PaymentRequest(order_id=order.id, provider="mpesa", provider_reference="ws_CO_1", amount_minor=94_900)
+    prompt.currency, prompt.created_at, prompt.expires_at = "INR", made, made + timedelta(minutes=1)
+    db.session.add(prompt)
+    db.session.commit()
+    assert send_payment_reminders() == 1
+    assert [r.provider for r in requests_of(order.id)] == ["mpesa"]  # no new request, so no new prompt
+    outbox.run_due()
+    [reminder] = received(graph_api)
+    assert "Reply here and we will send a new M-Pesa prompt" in reminder.body["text"]["body"]

@@ -15,7 +15,9 @@ PRICE = 89_900
 
 def stripe_shop(**settings) -> int:
     """A shop asking for payment through Stripe when the order is placed; the id of its one variant (stock 10)."""
-    make_store(name="Test Shop", payment_provider="stripe", payment_request_when="order_created", **settings)
+    make_store(
+        **({"name": "Test Shop", "payment_provider": "stripe", "payment_request_when": "order_created"} | settings)
+    )
     return make_product("Cotton Kurta", price_minor=PRICE, stock=10).variants[0].id
 
 
