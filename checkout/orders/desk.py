@@ -41,6 +41,13 @@ PAYMENT_RECORD_METHODS = {
 }
 # Payments a provider confirms itself (its webhook records them); staff never pick these.
 PROVIDER_PAYMENT_METHODS = {"stripe": "Card (Stripe)", "razorpay": "Razorpay", "mpesa": "M-Pesa"}
+
+
+def recorded_method_label(method: str) -> str:
+    """How a recorded payment's method reads on the timeline, the order page and the receipt."""
+    return PAYMENT_RECORD_METHODS.get(method) or PROVIDER_PAYMENT_METHODS.get(method) or method
+
+
 NOTE_MAX = 2000
 # The longest carrier, tracking number and tracking link an order keeps (the columns' sizes).
 FULFILMENT_FIELD_MAX = {"carrier": 80, "tracking_number": 80, "tracking_url": 300}
@@ -187,7 +194,7 @@ def _add_payment(
     order.amount_paid_minor += amount_minor if kind == "payment" else -amount_minor
     _refresh_payment_status(order)
     amount = format_money(amount_minor, order.currency)
-    label = PAYMENT_RECORD_METHODS.get(method) or PROVIDER_PAYMENT_METHODS.get(method, method)
+    label = recorded_method_label(method)
     what = f"Payment of {amount} received ({label})" if kind == "payment" else f"Refund of {amount} ({label})"
     record_event(order, kind, actor, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff_id)
     if kind == "payment":

@@ -22,6 +22,12 @@ class CustomerPayment:
     link_label: str
     qr_svg: Markup  # inline SVG; empty when there is nothing to scan
     copy_code: str  # Pix copia e cola; "" otherwise
+    hint: str  # what happens next, in the customer's words
+
+
+# What the customer is told under the request, by provider; DEFAULT_HINT for the rest.
+HINTS = {"mpesa": "We sent an M-Pesa prompt to your phone: enter your M-Pesa PIN there to pay."}
+DEFAULT_HINT = "We confirm your order as soon as the payment arrives."
 
 
 def customer_payment(order: Order, settings: StoreSettings) -> CustomerPayment | None:
@@ -31,13 +37,13 @@ def customer_payment(order: Order, settings: StoreSettings) -> CustomerPayment |
     request = open_request_of(order)
     if request is None:
         return None
-    is_app_link = request.url and not request.url.startswith("https://")
     return CustomerPayment(
         request=request,
         link_url=request.url,
         link_label="Pay with a UPI app" if request.url.startswith("upi:") else "Pay now",
         qr_svg=Markup(qr_svg(request.qr_payload)) if request.qr_payload else Markup(""),
-        copy_code=request.qr_payload if request.qr_payload and not is_app_link else "",
+        copy_code=request.qr_payload if request.provider == "pix" else "",  # a gateway's link is no Pix code
+        hint=HINTS.get(request.provider, DEFAULT_HINT),
     )
 
 

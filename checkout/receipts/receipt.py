@@ -12,7 +12,7 @@ from checkout.dates import format_moment
 from checkout.models.orders import Order, Payment
 from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings
 from checkout.money import format_money
-from checkout.orders.desk import PAYMENT_RECORD_METHODS
+from checkout.orders.desk import recorded_method_label
 
 # fpdf2 draws these itself; anything else (an SVG logo, a remote address) is left off the receipt.
 LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
@@ -120,8 +120,7 @@ def build_receipt(
         delivery=_delivery(order, money),
         discount=_discount(order, money),
         total=money(order.total_minor),
-        payment_method=PAYMENT_RECORD_METHODS.get(payment.method)
-        or PAYMENT_METHOD_LABELS.get(payment.method, payment.method),
+        payment_method=PAYMENT_METHOD_LABELS.get(payment.method) or recorded_method_label(payment.method),
         payment_reference=payment.reference,
         amount_paid=money(payment.amount_minor),
         paid_to_date=money(paid_to_date),

@@ -179,6 +179,8 @@ def test_a_customer_who_pays_the_prompt_has_the_order_paid_and_gets_one_receipt(
 
     [told] = messages_to_wanjiru(app, "payment_request")
     assert told.payload["type"] == "text" and "M-Pesa prompt" in told.body_text and kes(TOTAL) in told.body_text
+    page = app.test_client().get(f"/o/{load(app, order_id).status_token}").get_data(as_text=True)
+    assert "enter your M-Pesa PIN" in page and "copia e cola" not in page and 'id="pay-link"' not in page
 
     callback = fake_daraja.pay(request.provider_reference)
     assert fake_daraja.deliver(callback) == 200
@@ -194,6 +196,7 @@ def test_a_customer_who_pays_the_prompt_has_the_order_paid_and_gets_one_receipt(
     assert request_row(app, request.id).status == "paid"
     [receipt] = messages_to_wanjiru(app, "receipt")
     assert receipt.kind == "document" and prompt.receipt in receipt.body_text
+    assert "M-Pesa" in receipt.body_text and "mpesa" not in receipt.body_text  # the method as people name it
 
 
 def test_the_oauth_token_is_kept_until_daraja_stops_taking_it(app, fake_daraja, order_id):

@@ -32,5 +32,8 @@ def test_asking_again_after_the_shop_moved_from_upi_to_stripe_expires_the_upi_li
             assert rows == {"upi": "expired", "stripe": "requested"}
             assert stripe.url.startswith(fake.url) or stripe.url.startswith("https://")
             assert len(fake.sessions) == 1
+            token = order.status_token
+        page = app.test_client().get(f"/o/{token}").get_data(as_text=True)
+        assert 'id="pay-link"' in page and "copia e cola" not in page  # a Stripe link is no Pix code to copy
     finally:
         fake.close()
