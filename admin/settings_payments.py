@@ -12,7 +12,9 @@ from checkout.models.store import get_store_settings
 from checkout.payments.providers import (
     PAYMENT_SETTING_FIELDS,
     REQUEST_WHEN_CHOICES,
+    UNPAID_ACTIONS,
     InvalidPaymentSettings,
+    payment_setting_values,
     provider_choices,
     save_payment_settings,
 )
@@ -28,6 +30,7 @@ def _render(values: dict[str, str], errors: dict[str, str] | None = None, status
         errors=errors or {},
         providers=provider_choices(),
         when_choices=REQUEST_WHEN_CHOICES,
+        unpaid_actions=UNPAID_ACTIONS,
     ), status
 
 
@@ -36,11 +39,12 @@ def _render(values: dict[str, str], errors: dict[str, str] | None = None, status
 def settings_payments():
     settings = get_store_settings()
     if request.method == "GET":
-        return _render({field: getattr(settings, field) or "" for field in PAYMENT_SETTING_FIELDS})
-    posted = {field: request.form.get(field, "") for field in PAYMENT_SETTING_FIELDS}
+        return _render(payment_setting_values(settings))
+    # A field the form did not send keeps its stored value (check_payment_settings reads it from the settings).
+    posted = {field: request.form[field] for field in PAYMENT_SETTING_FIELDS if field in request.form}
     try:
         save_payment_settings(posted)
     except InvalidPaymentSettings as refused:
-        return _render(posted, refused.errors, 422)
+        return _render(payment_setting_values(settings) | posted, refused.errors, 422)
     flash("Payment settings saved.", "success")
     return redirect(url_for("admin.settings_payments"), 303)

@@ -25,7 +25,10 @@ from checkout.orders.documents import order_document
 from checkout.orders.errors import OrderError
 from checkout.orders.lifecycle import OrderStatus, record_event, transition
 from checkout.outbox import enqueue_shop_webhook, enqueue_whatsapp
-from checkout.payments.requests import retry_failed_requests
+from checkout.payments import request_messages
+from checkout.payments.events import retry_leftover_events
+from checkout.payments.reminders import act_on_unpaid_orders, send_payment_reminders
+from checkout.payments.requests import open_request_of, retry_failed_requests, send_request_messages
 from checkout.phones import phone_forms
 from checkout.receipts.message import receipt_message
 from checkout.shop.quiet_hours import is_quiet
@@ -200,6 +203,11 @@ def resend_as_template(message: Message) -> None:
             language=chats.template_language_for(order.customer_phone),
             key=purpose.split(":", 1)[1],
         )
+    elif purpose in (request_messages.PURPOSE, request_messages.REMINDER_PURPOSE):
+        request = open_request_of(order)
+        if request is not None:  # else paid or replaced meanwhile: nothing to ask for any more
+            send_request_messages(order, request, purpose, in_window=False)
+        return
     else:
         order.attention = "A WhatsApp reply could not be sent: the customer's 24-hour window had closed."
         return
@@ -291,4 +299,7 @@ def run_scheduled_work() -> None:
     carts.delete_expired_carts(utcnow())
     mark_recovered_orders()
     retry_failed_requests()
-    retry_unprocessed_events()
+    retry_unprocessed_events()  # couriers' events
+    retry_leftover_events()  # payments', before the unpaid limit: a payment that arrived is counted first
+    act_on_unpaid_orders()
+    send_payment_reminders()

@@ -13,9 +13,11 @@ REQUEST_STATUSES = ("requested", "paid", "expired", "failed")
 class PaymentRequest(db.Model):
     """One request for payment of an order: the link or code the customer was sent.
 
-    `failed` means the provider could not make the link (down, timed out, refused); the sweep asks again
-    and `attempts` / `last_error` tell staff how that is going. A provider's webhook finds the request by
-    (provider, provider_reference).
+    `failed` means the provider could not make the link (down, timed out, refused); the sweep asks again at
+    `next_attempt_at` (None: it gave up) and `attempts` / `last_error` tell staff how that is going. A
+    provider's webhook finds the request by (provider, provider_reference). `reminded_at` and
+    `unpaid_limit_at` record the one reminder and the one act on the shop's unpaid limit
+    (checkout/payments/reminders.py), so neither happens twice.
     """
 
     __tablename__ = "payment_requests"
@@ -40,5 +42,8 @@ class PaymentRequest(db.Model):
     expires_at = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     last_error: Mapped[str] = mapped_column(String(300), default="")
+    next_attempt_at = mapped_column(UTCDateTime, nullable=True)
+    reminded_at = mapped_column(UTCDateTime, nullable=True)
+    unpaid_limit_at = mapped_column(UTCDateTime, nullable=True)
 
     order: Mapped[Order] = relationship()

@@ -84,6 +84,11 @@ class StoreSettings(db.Model):
     pix_key: Mapped[str] = mapped_column(String(77), default="", server_default="")
     pix_merchant_name: Mapped[str] = mapped_column(String(25), default="", server_default="")
     pix_merchant_city: Mapped[str] = mapped_column(String(15), default="", server_default="")
+    # After an open request: one reminder after this many hours (0: none); past the unpaid limit (0: none) the
+    # order is flagged for staff or cancelled, as unpaid_action says (checkout/payments/reminders.py).
+    payment_reminder_after_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    unpaid_limit_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unpaid_action: Mapped[str] = mapped_column(String(10), default="flag", server_default="flag")
     # Printed on payment receipts (checkout/receipts/) under the shop's name, tagline and address.
     receipt_tax_number: Mapped[str] = mapped_column(String(40), default="", server_default="")  # GSTIN, VAT, KRA PIN
     receipt_footer: Mapped[str] = mapped_column(Text, default="", server_default="")  # e.g. "Thank you!"

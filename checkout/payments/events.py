@@ -8,12 +8,17 @@ the balance paid exactly → recorded; short or over → recorded and flagged fo
 a cancelled order, another currency or an unknown order → flagged, nothing recorded. An event saying the
 request was not paid (an M-Pesa prompt cancelled or left to expire) closes that request, nothing recorded; one
 the provider's own record contradicts (M-Pesa's callbacks are unsigned and checked back) is flagged for staff.
+
+An event whose processing failed (or never ran: a worker that died between storing and processing) stays
+unprocessed with its error; the sweep (`retry_leftover_events`) tries it again, further apart each time,
+MAX_EVENT_ATTEMPTS times in all, and then leaves it with its last error for staff.
 """
 
 import json
 import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from checkout.database import transaction, utcnow
@@ -43,6 +48,14 @@ NOT_PAID_KINDS = ("failed", "forged")
 # Event kinds staff must look at: the provider's own record and the event disagree.
 CONTRADICTED_KINDS = ("forged", "unconfirmed")
 
+ERROR_MAX = 500
+# A stored event not processed this long after it arrived is the sweep's: the webhook that stored it has
+# long finished trying.
+LEFTOVER_AFTER = timedelta(minutes=1)
+# After the n-th failed attempt the next is due this much later; len(EVENT_RETRY_SPACING) + 1 attempts in all.
+EVENT_RETRY_SPACING = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6))
+MAX_EVENT_ATTEMPTS = len(EVENT_RETRY_SPACING) + 1
+
 
 def store_event(provider: str, event_id: str, raw_body: bytes) -> PaymentEvent | None:
     """Keep a verified event (committed); None when this provider's event id was stored before (a resend)."""
@@ -56,22 +69,67 @@ def store_event(provider: str, event_id: str, raw_body: bytes) -> PaymentEvent |
     return event
 
 
-def process_payment_event(payment_event_id: int) -> str:
+def process_payment_event(payment_event_id: int, *, due_by: datetime | None = None) -> str:
     """Act on one stored event once; its outcome.
 
-    Any failure rolls back all of it and is written on the row ("failed"), which stays unprocessed to be tried
-    again: the event is already acknowledged, so it must never be lost to an exception here.
+    Any failure rolls back all of it and is written on the row ("failed") with the time of the next attempt; the
+    row stays unprocessed to be tried again: the event is already acknowledged, so it must never be lost to an
+    exception here. With `due_by` (the sweep) an event not due by then is left alone ("not_due").
     """
     try:
         with transaction():
-            return _process(payment_event_id)
+            return _process(payment_event_id, due_by)
     except Exception as error:  # noqa: BLE001 (whatever went wrong is kept on the row and logged)
         log.exception("payment event %s could not be processed", payment_event_id)
         with transaction():
-            stored = db.session.get(PaymentEvent, payment_event_id)
-            if stored is not None:
-                stored.error = f"{type(error).__name__}: {error}"[:500]
+            stored = _lock_event(payment_event_id)
+            if stored is not None and stored.processed_at is None:
+                _record_failure(stored, error)
         return "failed"
+
+
+def _record_failure(stored: PaymentEvent, error: Exception) -> None:
+    stored.attempts += 1
+    stored.error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
+    if stored.attempts < MAX_EVENT_ATTEMPTS:
+        stored.next_attempt_at = utcnow() + EVENT_RETRY_SPACING[stored.attempts - 1]
+        return
+    stored.next_attempt_at = None
+    log.error(
+        "%s event %s given up after %s attempts: %s", stored.provider, stored.event_id, stored.attempts, stored.error
+    )
+
+
+def _leftover(now: datetime):
+    """SQL: unprocessed events with attempts left, due now."""
+    return and_(
+        PaymentEvent.processed_at.is_(None),
+        PaymentEvent.attempts < MAX_EVENT_ATTEMPTS,
+        or_(
+            PaymentEvent.next_attempt_at <= now,
+            and_(PaymentEvent.next_attempt_at.is_(None), PaymentEvent.received_at <= now - LEFTOVER_AFTER),
+        ),
+    )
+
+
+def _is_due(stored: PaymentEvent, now: datetime) -> bool:
+    if stored.attempts >= MAX_EVENT_ATTEMPTS:
+        return False
+    if stored.next_attempt_at is not None:
+        return stored.next_attempt_at <= now
+    return stored.received_at <= now - LEFTOVER_AFTER
+
+
+def retry_leftover_events(limit: int = 50, now: datetime | None = None) -> int:
+    """The sweep: process again the stored events left unprocessed; how many were processed now.
+
+    Each event is locked and re-checked before it is acted on, so two sweeps at once act on it once.
+    """
+    now = now or utcnow()
+    ids = list(db.session.scalars(select(PaymentEvent.id).where(_leftover(now)).order_by(PaymentEvent.id).limit(limit)))
+    db.session.commit()  # end the read: each event is processed in a transaction of its own
+    outcomes = [process_payment_event(event_id, due_by=now) for event_id in ids]
+    return sum(outcome not in ("failed", "not_due") for outcome in outcomes)
 
 
 def _lock_event(payment_event_id: int) -> PaymentEvent | None:
@@ -79,10 +137,12 @@ def _lock_event(payment_event_id: int) -> PaymentEvent | None:
     return db.session.scalar(query.execution_options(populate_existing=True))
 
 
-def _process(payment_event_id: int) -> str:
+def _process(payment_event_id: int, due_by: datetime | None) -> str:
     stored = _lock_event(payment_event_id)
     if stored is None:
         return "missing"
+    if due_by is not None and (stored.processed_at is not None or not _is_due(stored, due_by)):
+        return "not_due"  # another sweep processed or tried it meanwhile
     if stored.processed_at is not None:
         return stored.outcome
     read_event, order_reference_of = READERS[stored.provider]
@@ -101,7 +161,7 @@ def _process(payment_event_id: int) -> str:
         else:
             outcome = _apply_non_payment(order, event)
     stored.order_id = order.id if order is not None else None
-    stored.outcome, stored.error, stored.processed_at = outcome, "", utcnow()
+    stored.outcome, stored.error, stored.processed_at, stored.next_attempt_at = outcome, "", utcnow(), None
     return outcome
 
 
@@ -159,6 +219,10 @@ def _already_recorded(order: Order, event: ProviderEvent) -> bool:
 
 
 def _flag(order: Order, actor: str, text: str) -> None:
+    flag_for_staff(order, actor, text)
+
+
+def flag_for_staff(order: Order, actor: str, text: str) -> None:
     """Something staff must look at: on the order's attention line and in its (staff-only) timeline."""
     order.attention = text[:300]
     record_event(order, "attention", actor, note=text)

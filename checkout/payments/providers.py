@@ -25,6 +25,15 @@ REQUEST_WHEN_CHOICES = {
 }
 NEVER_REQUESTED_METHODS = ("cod",)
 
+# What happens to an order whose open request is still unpaid past the shop's unpaid limit.
+UNPAID_FLAG = "flag"
+UNPAID_CANCEL = "cancel"
+UNPAID_ACTIONS = {
+    UNPAID_FLAG: "Flag the order for staff",
+    UNPAID_CANCEL: "Cancel the order and release its stock",
+}
+HOURS_MAX = 24 * 30  # a month: the reminder delay and the unpaid limit are whole hours, 0 (off) to this
+
 
 @dataclass(frozen=True)
 class PaymentLink:
@@ -128,7 +137,19 @@ PAYMENT_SETTING_FIELDS = (
     "pix_key",
     "pix_merchant_name",
     "pix_merchant_city",
+    "payment_reminder_after_hours",
+    "unpaid_limit_hours",
+    "unpaid_action",
 )
+HOURS_FIELDS = ("payment_reminder_after_hours", "unpaid_limit_hours")
+
+
+def payment_setting_values(settings: StoreSettings) -> dict[str, str]:
+    """The payment settings as the form shows them (0 hours shows as 0, not as an empty field)."""
+    return {
+        field: str(getattr(settings, field) if field in HOURS_FIELDS else getattr(settings, field) or "")
+        for field in PAYMENT_SETTING_FIELDS
+    }
 
 
 def check_payment_settings(submitted: dict, settings: StoreSettings) -> dict:
@@ -137,9 +158,7 @@ def check_payment_settings(submitted: dict, settings: StoreSettings) -> dict:
     Every field that is filled in must be right, whichever provider it belongs to; the chosen provider's
     fields must also be complete. Each provider module checks (and cleans, in `values`) its own fields.
     """
-    values = {
-        field: str(submitted.get(field, getattr(settings, field)) or "").strip() for field in PAYMENT_SETTING_FIELDS
-    }
+    values = {field: _text(submitted.get(field, getattr(settings, field))) for field in PAYMENT_SETTING_FIELDS}
     errors: dict[str, str] = {}
     provider = values["payment_provider"]
     if provider and provider not in _REGISTRY:
@@ -148,9 +167,39 @@ def check_payment_settings(submitted: dict, settings: StoreSettings) -> dict:
         errors["payment_request_when"] = "Choose when customers are asked to pay."
     for name, entry in _REGISTRY.items():
         errors.update(entry.check_settings(values, settings, name == provider))
+    errors.update(_check_reminder_settings(values))
     if errors:
         raise InvalidPaymentSettings(errors)
     return values
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _whole_hours(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and int(text) <= HOURS_MAX else None
+
+
+def _check_reminder_settings(values: dict) -> dict[str, str]:
+    """The reminder delay, the unpaid limit (whole hours, 0 = off) and what the limit does; cleaned in `values`."""
+    errors: dict[str, str] = {}
+    labels = {"payment_reminder_after_hours": "The reminder delay", "unpaid_limit_hours": "The unpaid limit"}
+    for field, label in labels.items():
+        hours = _whole_hours(values[field])
+        if hours is None:
+            errors[field] = f"{label} is a whole number of hours from 0 (off) to {HOURS_MAX}."
+        else:
+            values[field] = hours
+    if values["unpaid_action"] not in UNPAID_ACTIONS:
+        errors["unpaid_action"] = "Choose what happens to an order unpaid past the limit."
+    reminder, limit = values["payment_reminder_after_hours"], values["unpaid_limit_hours"]
+    if not errors and reminder and limit and limit <= reminder:
+        errors["unpaid_limit_hours"] = (
+            f"The unpaid limit must be longer than the reminder delay ({reminder} hours), "
+            "or the customer is never reminded before it."
+        )
+    return errors
 
 
 def save_payment_settings(submitted: dict) -> StoreSettings:

@@ -2,12 +2,12 @@
 
 `open_payment_request` writes in the caller's transaction (an order being placed or confirmed);
 `request_payment` is the staff's "Request payment" button, a transaction of its own. A provider that
-fails leaves a failed request with its error and a note for staff; `retry_failed_requests` (the sweep)
-asks again.
+fails leaves a failed request with its error, a note for staff and the time of the next attempt;
+`retry_failed_requests` (the sweep) asks again then, further apart each time, MAX_ATTEMPTS times in all.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -25,15 +25,30 @@ from checkout.payments.providers import (
     is_requested_for,
     provider_named,
 )
-from checkout.payments.request_messages import payment_request_messages
+from checkout.payments.request_messages import PURPOSE, payment_request_messages
 from checkout.web.urls import status_url
+from checkout.whatsapp import chats
+from checkout.whatsapp.conversation_window import in_window as customer_in_window
 from checkout.whatsapp.providers import messaging_enabled
 
 log = logging.getLogger(__name__)
 
 ERROR_MAX = 300
-MAX_ATTEMPTS = 6
-RETRY_AFTER = timedelta(minutes=10)
+# How long after the n-th failed attempt the next one is due: a provider that is down for a minute costs one
+# retry, one down for a day is not asked every sweep. len(RETRY_SPACING) + 1 attempts in all.
+RETRY_SPACING = (
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(RETRY_SPACING) + 1
+
+
+def next_attempt_after(attempts: int, now: datetime) -> datetime | None:
+    """When a request that failed `attempts` times is asked again; None when it has had all its attempts."""
+    return now + RETRY_SPACING[attempts - 1] if 0 < attempts < MAX_ATTEMPTS else None
 
 
 class PaymentNotRequested(Exception):
@@ -129,10 +144,13 @@ def _ask_provider(order: Order, request: PaymentRequest) -> None:
         log.warning("payment request %s for order %s failed: %s", request.provider, order.reference, error)
         request.status = "failed"
         request.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
-        order.attention = f"Payment request through {request.provider} failed: {error}"[:ERROR_MAX]
+        request.next_attempt_at = next_attempt_after(request.attempts, utcnow())
+        then = "Asked again later." if request.next_attempt_at else f"Given up after {request.attempts} attempts."
+        order.attention = f"Payment request through {request.provider} failed: {error} {then}"[:ERROR_MAX]
         record_event(order, "payment_request", "system", note=order.attention)
         db.session.flush()
         return
+    request.next_attempt_at = None
     request.provider_reference = link.provider_reference
     request.url, request.qr_payload, request.expires_at = link.url, link.qr_payload, link.expires_at
     request.status, request.last_error = "requested", ""
@@ -140,14 +158,31 @@ def _ask_provider(order: Order, request: PaymentRequest) -> None:
     record_event(
         order, "payment_request", "system", note=f"Payment of {request.currency} requested through {request.provider}"
     )
-    _send(order, request)
+    send_request_messages(order, request)
 
 
-def _send(order: Order, request: PaymentRequest) -> None:
+def send_request_messages(
+    order: Order, request: PaymentRequest, purpose: str = PURPOSE, *, in_window: bool | None = None
+) -> None:
+    """Queue the request's message(s), or its reminder's: free-form inside the 24-hour window, else the template.
+
+    The outbox key makes each one once per request, whoever queues it again; `in_window=False` is the template
+    sent after the free-form message was refused for a closed window (its own key).
+    """
     if not messaging_enabled():
         return
-    for number, outbound in enumerate(payment_request_messages(order, request, status_url=status_url(order)), 1):
-        key = f"payment-request:{request.id}:{number}"
+    window_open = customer_in_window(order.customer_phone) if in_window is None else in_window
+    outbound_messages = payment_request_messages(
+        order,
+        request,
+        status_url=status_url(order),
+        in_window=window_open,
+        language=chats.template_language_for(order.customer_phone),
+        purpose=purpose,
+    )
+    for number, outbound in enumerate(outbound_messages, 1):
+        fallback = "" if in_window is None else ":template"
+        key = f"{purpose.replace('_', '-')}:{request.id}:{number}{fallback}"
         enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
 
 
@@ -160,28 +195,37 @@ def request_payment(order: Order, trigger: str = REQUEST_ON_DEMAND) -> PaymentRe
         return open_payment_request(locked, trigger)
 
 
-def retry_failed_requests(limit: int = 50) -> int:
-    """The sweep: ask the provider again for failed requests of orders still owing, up to MAX_ATTEMPTS times.
+def retry_failed_requests(limit: int = 50, now: datetime | None = None) -> int:
+    """The sweep: ask the provider again for failed requests that are due (next_attempt_at), orders still owing.
 
-    TODO: space the attempts out (a next_attempt_at column); today every sweep after RETRY_AFTER tries once.
+    Each order is locked (skipping those another worker holds) and its request read afresh, so two sweeps at
+    once ask once: the second finds it asked, or not due any more.
     """
+    now = now or utcnow()
     failed = select(PaymentRequest.order_id).where(
         PaymentRequest.status == "failed",
         PaymentRequest.attempts < MAX_ATTEMPTS,
-        PaymentRequest.created_at <= utcnow() - RETRY_AFTER,
+        PaymentRequest.next_attempt_at <= now,
     )
     due = select(Order).where(Order.id.in_(failed)).limit(limit)
     retried = 0
     for order in locks.lock_unheld_orders(due):
-        request = latest_request_of(order)
-        if request is None or request.status != "failed":
+        request = _latest_request_afresh(order)
+        if request is None or request.status != "failed" or not _is_due(request, now):
             continue
-        if why_payment_not_requested(
-            order, REQUEST_ON_DEMAND
-        ):  # paid another way, cancelled, or the shop stopped asking
-            request.status = "expired"
+        if why_payment_not_requested(order, REQUEST_ON_DEMAND):  # paid another way, cancelled, or no provider
+            request.status, request.next_attempt_at = "expired", None
             continue
         _ask_provider(order, request)
         retried += 1
     db.session.commit()
     return retried
+
+
+def _latest_request_afresh(order: Order) -> PaymentRequest | None:
+    query = select(PaymentRequest).where(PaymentRequest.order_id == order.id).order_by(PaymentRequest.id.desc())
+    return db.session.scalar(query.limit(1).execution_options(populate_existing=True))
+
+
+def _is_due(request: PaymentRequest, now: datetime) -> bool:
+    return request.attempts < MAX_ATTEMPTS and request.next_attempt_at is not None and request.next_attempt_at <= now

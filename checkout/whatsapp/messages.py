@@ -86,6 +86,13 @@ def _template_message(
     return _checked(OutboundMessage(purpose, payload, text))
 
 
+def template_message(
+    purpose: str, template: templates.MessageTemplate, values: list[str], language: str
+) -> OutboundMessage:
+    """An approved template without quick replies, its values made safe and fitted (for builders elsewhere)."""
+    return _template_message(purpose, template, values, language)
+
+
 def _buttons_message(purpose: str, body: str, buttons: list[tuple[str, str]]) -> OutboundMessage:
     payload = {
         "type": "interactive",

@@ -71,6 +71,14 @@ CHAT_WAITING_ALERT = MessageTemplate(
     body="{{1}} ({{2}}) is waiting for a person in the WhatsApp chat: {{3}}. Open the conversation: {{4}}",
 )
 
+# A payment request, or its one reminder, outside the 24-hour window. The link is a body parameter, not a URL
+# button: Meta fixes a URL button's domain at approval, and the link's domain is the provider's (Stripe,
+# Razorpay) or the shop's status page (UPI, Pix). Meta refuses a body that starts or ends with a parameter.
+PAYMENT_REQUEST = MessageTemplate(
+    name="payment_request",
+    body=("Hi {{1}}, your order {{2}} at {{3}} is waiting for your payment of {{4}}. Pay here: {{5}} Thank you!"),
+)
+
 CART_REMINDER = MessageTemplate(
     name="cart_reminder",
     body=(
@@ -89,6 +97,7 @@ TEMPLATES = {
         NEW_ORDER_ALERT,
         SENDING_PAUSED_ALERT,
         CHAT_WAITING_ALERT,
+        PAYMENT_REQUEST,
         CART_REMINDER,
     )
 }

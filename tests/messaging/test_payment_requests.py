@@ -2,6 +2,7 @@
 refuses what Meta would): a call-to-action button for a web link, text for UPI, the bare code for Pix."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from checkout.payments.providers import PaymentLink, ProviderEntry, ProviderUnav
 from checkout.payments.requests import PaymentNotRequested, request_payment, retry_failed_requests
 from tests.factories import make_store
 from tests.messaging.conftest import move_order_to, outgoing_messages, place
+from tests.payments.customer_window import customer_wrote
 
 ASHA, ASHA_DIGITS = "+919876543210", "919876543210"
 
@@ -42,12 +44,21 @@ def gateway(monkeypatch):
 
 
 def _shop(**fields):
+    """The shop, and Asha, who wrote to it a minute ago: her 24-hour window is open for free-form messages."""
     make_store(name="Test Shop", **fields)
+    customer_wrote(ASHA)
 
 
 def _sent_after_confirmation(graph_api) -> list:
     """What Asha received, without the confirmation request that every website order starts with."""
-    return [m for m in graph_api.messages_to(ASHA_DIGITS) if m.type != "template"]
+    return [m for m in graph_api.messages_to(ASHA_DIGITS) if not _is_confirmation_request(m)]
+
+
+def _is_confirmation_request(received) -> bool:
+    """Confirm / Cancel: reply buttons inside the 24-hour window, the order_confirmation template outside it."""
+    if received.type == "template":
+        return received.body["template"]["name"] == "order_confirmation"
+    return received.type == "interactive" and received.body["interactive"]["type"] == "button"
 
 
 def test_upi_request_goes_as_text_with_the_intent_link_and_the_status_page(graph_api, variant_id):
@@ -138,7 +149,8 @@ def test_provider_down_leaves_a_failed_request_for_staff_and_the_sweep_asks_agai
     assert request.status == "failed" and "gateway timed out" in request.last_error and request.attempts == 1
     assert "failed" in db.session.get(Order, order.id).attention
     gateway.down = False
-    request.created_at = request.created_at.replace(year=request.created_at.year - 1)
+    assert retry_failed_requests() == 0  # not due yet: the next attempt is ten minutes on
+    request.next_attempt_at = request.next_attempt_at - timedelta(minutes=10)
     db.session.commit()
     assert retry_failed_requests() == 1
     request = db.session.get(PaymentRequest, request.id)

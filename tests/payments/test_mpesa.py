@@ -364,7 +364,7 @@ def test_daraja_down_while_requesting_leaves_a_failed_request_for_staff_and_the_
 
     with app.app_context():
         row = db.session.get(PaymentRequest, request.id)
-        row.created_at = row.created_at - timedelta(hours=1)
+        row.next_attempt_at -= timedelta(hours=1)  # its next attempt is due
         db.session.commit()
         assert requests.retry_failed_requests() == 1
     retried = request_row(app, request.id)

@@ -278,7 +278,7 @@ def test_razorpay_down_while_requesting_fails_the_request_for_staff_to_see_and_t
     with app.app_context():
         assert requests.retry_failed_requests() == 0  # not yet: the sweep waits before asking again
         row = db.session.get(PaymentRequest, request.id)
-        row.created_at -= requests.RETRY_AFTER
+        row.next_attempt_at -= requests.RETRY_SPACING[0]
         db.session.commit()
         assert requests.retry_failed_requests() == 1
         row = db.session.get(PaymentRequest, request.id)
@@ -299,7 +299,7 @@ def test_a_link_made_when_the_answer_was_lost_is_the_one_the_sweep_sends(app, fa
 
     with app.app_context():
         row = db.session.get(PaymentRequest, request.id)
-        row.created_at -= requests.RETRY_AFTER
+        row.next_attempt_at -= requests.RETRY_SPACING[0]
         db.session.commit()
         assert requests.retry_failed_requests() == 1
         row = db.session.get(PaymentRequest, request.id)

@@ -23,6 +23,9 @@ def _settings(**fields) -> StoreSettings:
         pix_key="",
         pix_merchant_name="",
         pix_merchant_city="",
+        payment_reminder_after_hours=24,
+        unpaid_limit_hours=0,
+        unpaid_action="flag",
     )
     values.update(fields)
     return StoreSettings(**values)

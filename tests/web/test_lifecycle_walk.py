@@ -29,7 +29,7 @@ from checkout.carriers.carriers import CarrierDraft, add_carrier, find_active
 from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models import Conversation, Message, Order, Variant, get_store_settings
+from checkout.models import Conversation, Message, Order, PaymentRequest, Variant, get_store_settings
 from checkout.money import from_minor
 from checkout.notifications import run_scheduled_work
 from checkout.orders.documents import order_document
@@ -198,6 +198,47 @@ def payment_requested(w: Walker) -> None:
     w.deliver()
     assert "upi://pay?pa=me@okaxis" in w.sandbox_chat(CUSTOMER_DIGITS)
     assert 'id="pay-link"' in w.client.get(f"/o/{w.token}").get_data(as_text=True)
+
+
+def _requests_made_hours_ago(w: Walker, hours: int) -> None:
+    for request in db.session.scalars(select(PaymentRequest).where(PaymentRequest.order_id == w.order().id)):
+        request.created_at -= timedelta(hours=hours)
+
+
+def payment_reminded(w: Walker) -> None:
+    """A day on, the request is still unpaid: the sweep sends the one reminder, the same UPI link again."""
+    with w.app.app_context():
+        _requests_made_hours_ago(w, 25)
+        db.session.commit()
+        run_scheduled_work()
+        db.session.remove()
+    w.deliver()
+    chat = w.sandbox_chat(CUSTOMER_DIGITS)
+    assert "A reminder: order" in chat and chat.count("upi://pay?pa=me@okaxis") == 2
+
+
+def payment_requested_by_template(w: Walker) -> None:
+    """The customer never wrote to the shop: the request goes as the approved payment_request template."""
+    with w.app.app_context():
+        settings = get_store_settings()
+        settings.payment_provider, settings.upi_payee_address, settings.upi_payee_name = "upi", "me@okaxis", "Shop"
+        db.session.commit()
+        db.session.remove()
+    w.admin_post("payment-request")
+    w.deliver()
+    assert "is waiting for your payment of" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def unpaid_past_the_limit(w: Walker) -> None:
+    """Two days on, still unpaid: the shop's unpaid limit flags the order for staff."""
+    with w.app.app_context():
+        settings = get_store_settings()
+        settings.unpaid_limit_hours, settings.payment_reminder_after_hours = 48, 0
+        _requests_made_hours_ago(w, 49)
+        db.session.commit()
+        run_scheduled_work()
+        assert "Not paid within 48 hours" in w.order().attention
+        db.session.remove()
 
 
 def stripe_payment_requested(w: Walker) -> None:
@@ -385,6 +426,7 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("staff reply in the inbox", staff_reply_in_the_inbox, None, S.PENDING),
             Step("confirmed by the customer", customer_taps("confirm"), "status", S.CONFIRMED),
             Step("payment requested", payment_requested, "payment_request", S.CONFIRMED),
+            Step("payment reminder", payment_reminded, "payment_reminder", S.CONFIRMED),
             Step("payment requested through Stripe", stripe_payment_requested, "payment_request", S.CONFIRMED),
             Step("partial payment", payment("part"), "payment", S.CONFIRMED),
             Step("half the balance paid through Stripe", stripe_pays_half, "attention", S.CONFIRMED),
@@ -455,6 +497,8 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
         [
             Step("placed", placed, "created", S.PENDING),
             Step("confirmed", staff_moves_to("confirmed"), "status", S.CONFIRMED),
+            Step("payment requested by template", payment_requested_by_template, "payment_request", S.CONFIRMED),
+            Step("unpaid past the shop's limit", unpaid_past_the_limit, "attention", S.CONFIRMED),
             Step("partial payment", payment("part"), "payment", S.CONFIRMED),
             Step(
                 "cancelled, paid money refunded now",
