@@ -24,6 +24,7 @@ from checkout.orders.documents import order_document
 from checkout.orders.errors import OrderError
 from checkout.orders.lifecycle import OrderStatus, record_event, transition
 from checkout.outbox import enqueue_shop_webhook, enqueue_whatsapp
+from checkout.payments.refunds import refund_timing
 from checkout.payments.requests import retry_failed_requests
 from checkout.phones import phone_forms
 from checkout.receipts.message import receipt_message
@@ -153,6 +154,24 @@ def on_payment_recorded(order: Order, payment, tell_customer: bool = True) -> No
     # Outside the 24-hour window only a template may go (a document would be refused, 131047); it links the
     # status page, where the receipt is.
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"payment:{payment.id}", order=order)
+
+
+@events.subscribe(events.REFUND_RECORDED)
+def on_refund_recorded(order: Order, payment, tell_customer: bool = True) -> None:
+    """The customer hears how much was given back and when to expect it (a cancellation's refund is in the
+    cancellation message instead: one message, not two)."""
+    if not messaging_enabled() or not tell_customer:
+        return
+    outbound = messages.refund_issued(
+        order,
+        get_store_settings(),
+        status_url=status_url(order),
+        refund_amount_minor=payment.amount_minor,
+        refund_timing=refund_timing(payment.method),
+        in_window=in_window(order.customer_phone),
+        language=chats.template_language_for(order.customer_phone),
+    )
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"refund:{payment.id}", order=order)
 
 
 @events.subscribe(account_health.SENDING_PAUSED)

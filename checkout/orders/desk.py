@@ -5,7 +5,7 @@ staff member's page showed; if someone else changed the order since, StaleOrder 
 nothing is written (and the version column catches the same race between two open transactions).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,10 +25,13 @@ from checkout.orders.errors import (
     NotAllowedInBulk,
     OrderError,
     PaymentRejected,
+    ReasonRequired,
     RefundDecisionNeeded,
     StaleOrder,
+    TransitionNotAllowed,
 )
-from checkout.orders.lifecycle import OrderStatus, record_event, transition
+from checkout.orders.lifecycle import OrderStatus, can_transition, record_event, transition
+from checkout.orders.payment_states import refresh_payment_state
 from checkout.orders.queries import get_order_by_reference
 
 PAYMENT_RECORD_METHODS = {
@@ -101,14 +104,16 @@ def change_status(
     note: str = "",
     fulfilment: FulfilmentDetails | None = None,
     refund_paid: bool | None = None,
+    give_back: "GiveBack | None" = None,
 ) -> None:
     """Move the order along the state machine; shipping may carry the tracking details with it.
 
     A cash-on-delivery order marked delivered has its balance recorded as collected, before the status
     changes, so the one "delivered" message the customer gets already says it is paid.
 
-    Cancelling an order with money paid needs `refund_paid`: True refunds all of it now (a refund row, as
-    refund_payment records), False keeps it for now; the cancellation message says which.
+    Cancelling an order with money paid needs `refund_paid`: True refunds all of it now, each payment through
+    `give_back` (payments.refunds.give_back: the provider's refund, or by hand), False keeps it for now; the
+    cancellation message says which.
     """
     with order_change(order, expected_version):
         if fulfilment is not None:
@@ -119,7 +124,12 @@ def change_status(
             if refund_paid is None:
                 raise RefundDecisionNeeded(format_money(order.amount_paid_minor, order.currency))
             if refund_paid:
-                _refund(order, order.amount_paid_minor, f"Order cancelled: {note}".strip(": "), staff)
+                # Refused before any money moves: a provider's refund can't be rolled back with the transaction.
+                if not can_transition(order, target):
+                    raise TransitionNotAllowed(OrderStatus(order.status), OrderStatus(target))
+                if not note.strip():
+                    raise ReasonRequired()
+                _refund_everything(order, f"Order cancelled: {note}".strip(": "), staff, give_back)
         transition(order, target, actor=staff.name, note=note, staff_user_id=staff.id)
 
 
@@ -150,17 +160,6 @@ def add_note(order: Order, text: str, *, staff: StaffUser) -> None:
         record_event(order, "note", staff.name, note=text, staff_user_id=staff.id)
 
 
-def _refresh_payment_status(order: Order) -> None:
-    if order.amount_paid_minor >= order.total_minor:
-        order.payment_status = "paid"
-    elif order.amount_paid_minor > 0:
-        order.payment_status = "partially_paid"
-    elif any(p.kind == "refund" for p in order.payments):
-        order.payment_status = "refunded"
-    else:
-        order.payment_status = "unpaid"
-
-
 def _add_payment(
     order: Order,
     kind: str,
@@ -170,29 +169,35 @@ def _add_payment(
     staff: StaffUser | None,
     tell: bool = True,
     actor: str = "",
-):
+    refund_of: Payment | None = None,
+    note: str = "",
+) -> Payment:
     """Record money in or out; `staff` recorded it, or (None) a provider's webhook named by `actor`."""
     actor = staff.name if staff else actor
     staff_id = staff.id if staff else None
-    order.payments.append(
-        Payment(
-            kind=kind,
-            method=method,
-            amount_minor=amount_minor,
-            reference=reference,
-            recorded_by_id=staff_id,
-            recorded_by_name=actor,
-        )
+    payment = Payment(
+        kind=kind,
+        method=method,
+        amount_minor=amount_minor,
+        reference=reference,
+        refund_of=refund_of,
+        recorded_by_id=staff_id,
+        recorded_by_name=actor,
     )
+    order.payments.append(payment)
     order.amount_paid_minor += amount_minor if kind == "payment" else -amount_minor
-    _refresh_payment_status(order)
+    if kind == "refund":
+        order.amount_refunded_minor = (order.amount_refunded_minor or 0) + amount_minor
+    refresh_payment_state(order)
     amount = format_money(amount_minor, order.currency)
     label = PAYMENT_RECORD_METHODS.get(method) or PROVIDER_PAYMENT_METHODS.get(method, method)
     what = f"Payment of {amount} received ({label})" if kind == "payment" else f"Refund of {amount} ({label})"
-    record_event(order, kind, actor, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff_id)
-    if kind == "payment":
-        db.session.flush()
-        events.publish(events.PAYMENT_RECORDED, order=order, payment=order.payments[-1], tell_customer=tell)
+    what += (f" — {reference}" if reference else "") + (f" · {note}" if note else "")
+    record_event(order, kind, actor, note=what, staff_user_id=staff_id)
+    db.session.flush()
+    name = events.PAYMENT_RECORDED if kind == "payment" else events.REFUND_RECORDED
+    events.publish(name, order=order, payment=payment, tell_customer=tell)
+    return payment
 
 
 def record_payment(
@@ -229,24 +234,68 @@ def record_provider_payment(order: Order, *, method: str, amount_minor: int, ref
     _add_payment(order, "payment", method, amount_minor, reference.strip()[:120], None, actor=actor)
 
 
-def refund_payment(
-    order: Order, *, amount_minor: int, reason: str, staff: StaffUser, expected_version: int | None
-) -> None:
-    with order_change(order, expected_version):
-        if not reason.strip():
-            raise PaymentRejected("Say why the money is refunded.")
-        if amount_minor <= 0:
-            raise PaymentRejected("The amount must be more than zero.")
-        if amount_minor > order.amount_paid_minor:
-            raise PaymentRejected(
-                f"Only {format_money(order.amount_paid_minor, order.currency)} has been paid on this order."
-            )
-        _refund(order, amount_minor, reason, staff)
+def refundable_minor(order: Order, payment: Payment) -> int:
+    """What may still be given back from `payment`: never more than it brought in, less its refunds, nor more
+    than the order holds (refunds recorded before refunds named their payment count against the order only)."""
+    if payment.kind != "payment":
+        return 0
+    refunded = sum(p.amount_minor for p in order.payments if p.kind == "refund" and p.refund_of_id == payment.id)
+    return max(0, min(payment.amount_minor - refunded, order.amount_paid_minor))
 
 
-def _refund(order: Order, amount_minor: int, reason: str, staff: StaffUser) -> None:
-    method = order.payments[-1].method if order.payments else "other"
-    _add_payment(order, "refund", method, amount_minor, reason.strip()[:120], staff)
+def refundable_payments(order: Order) -> list[Payment]:
+    """The order's payments with money left to give back, newest first."""
+    return [p for p in reversed(order.payments) if refundable_minor(order, p) > 0]
+
+
+def check_refund(order: Order, payment: Payment | None, amount_minor: int, reason: str) -> None:
+    """Raise PaymentRejected unless `amount_minor` may be given back from `payment` now (order locked)."""
+    if payment is None or payment.order_id != order.id or payment.kind != "payment":
+        raise PaymentRejected("Choose the payment to refund.")
+    if not reason.strip():
+        raise PaymentRejected("Say why the money is refunded.")
+    if amount_minor <= 0:
+        raise PaymentRejected("The amount must be more than zero.")
+    left = refundable_minor(order, payment)
+    if amount_minor > left:
+        raise PaymentRejected(
+            f"At most {format_money(left, order.currency)} of this payment can be refunded"
+            + (": it has been refunded already." if left == 0 else ".")
+        )
+
+
+# Gives `amount` of `payment` back through its provider, under the order's lock; the provider's refund id, or ""
+# when the shop gives it back by hand. Raises an OrderError when the provider fails (nothing is then recorded).
+GiveBack = Callable[[Order, Payment, int], str]
+
+
+def record_refund(
+    order: Order, payment: Payment, *, amount_minor: int, reference: str, reason: str, staff: StaffUser
+) -> Payment:
+    """Money given back from `payment` (by hand, or by a provider whose refund id is `reference`); the customer is
+    told. The caller holds the order's lock and has run check_refund in the same transaction."""
+    return _add_payment(
+        order,
+        "refund",
+        payment.method,
+        amount_minor,
+        (reference or reason).strip()[:120],
+        staff,
+        refund_of=payment,
+        note=f"Reason: {reason.strip()}" if reference else "",
+    )
+
+
+def _refund_everything(order: Order, reason: str, staff: StaffUser, give_back: "GiveBack | None") -> None:
+    """The cancellation's refund of all the order holds, payment by payment; the cancellation message says it."""
+    for payment in refundable_payments(order):
+        amount_minor = refundable_minor(order, payment)
+        provider_refund_id = give_back(order, payment, amount_minor) if give_back else ""
+        note = f"Reason: {reason}" if provider_refund_id else ""
+        reference = (provider_refund_id or reason).strip()[:120]
+        _add_payment(
+            order, "refund", payment.method, amount_minor, reference, staff, False, refund_of=payment, note=note
+        )
 
 
 @dataclass

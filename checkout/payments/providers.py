@@ -49,8 +49,17 @@ class ProviderEvent:  # one verified event from a provider's webhook
 class PaymentProvider(Protocol):
     name: str
     confirms_automatically: bool  # False for UPI and Pix: staff confirm
+    supports_refunds: bool  # False: the shop gives money back itself and staff record it
 
     def request(self, order: Order, amount_minor: int, currency: str, *, reference: str) -> PaymentLink: ...
+
+    def refund(self, payment_reference: str, amount_minor: int, currency: str, *, reference: str) -> str:
+        """Give `amount_minor` back from the provider's payment `payment_reference`; the provider's refund id.
+
+        `reference` names this refund for the provider's idempotency: the same reference again finds the same
+        refund. Raises ProviderUnavailable (with words for staff) when the provider does not refund.
+        """
+        ...
 
 
 class UnknownProvider(LookupError):
