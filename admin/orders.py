@@ -363,11 +363,8 @@ def order_refund(reference: str):
         return _failed(order, InvalidFulfilment("amount", error.message), refund_form=form)
     except OrderError as error:
         return _failed(order, error, refund_form=form)
-    refund = done.refund
-    amount_text = format_money(refund.amount_minor, order.currency, get_store_settings().locale)
-    how = (
-        f" through {refunds.method_label(refund.method)} ({done.provider_refund_id})" if done.provider_refund_id else ""
-    )
+    amount_text = format_money(done.amount_minor, order.currency, get_store_settings().locale)
+    how = f" (provider refund {', '.join(done.provider_refund_ids)})" if done.provider_refund_ids else ""
     return _after_change(order, f"Refunded {amount_text}{how}. The customer is told in WhatsApp.")
 
 
@@ -381,7 +378,11 @@ def _chosen_payment_id(text: str | None) -> int | None:
 def _refund_form(order, form: RefundForm | None) -> RefundForm:
     form = form or RefundForm(formdata=None)
     locale = get_store_settings().locale
-    form.payment.choices = [(str(c.payment.id), c.label(order.currency, locale)) for c in refunds.refund_choices(order)]
+    choices = [(str(c.payment.id), c.label(order.currency, locale)) for c in refunds.refund_choices(order)]
+    if len(choices) > 1:  # the whole order at once: from the newest payments first
+        left = format_money(order.amount_paid_minor, order.currency, locale)
+        choices.insert(0, ("", f"Any payment, newest first — up to {left}"))
+    form.payment.choices = choices
     return form
 
 

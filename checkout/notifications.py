@@ -157,21 +157,21 @@ def on_payment_recorded(order: Order, payment, tell_customer: bool = True) -> No
 
 
 @events.subscribe(events.REFUND_RECORDED)
-def on_refund_recorded(order: Order, payment, tell_customer: bool = True) -> None:
-    """The customer hears how much was given back and when to expect it (a cancellation's refund is in the
-    cancellation message instead: one message, not two)."""
-    if not messaging_enabled() or not tell_customer:
+def on_refund_recorded(order: Order, refunds: list, tell_customer: bool = True) -> None:
+    """The customer hears once how much was given back and when to expect it (the longest wait of the methods it
+    went back to)."""
+    if not messaging_enabled() or not tell_customer or not refunds:
         return
     outbound = messages.refund_issued(
         order,
         get_store_settings(),
         status_url=status_url(order),
-        refund_amount_minor=payment.amount_minor,
-        refund_timing=refund_timing(payment.method),
+        refund_amount_minor=sum(refund.amount_minor for refund in refunds),
+        refund_timing=refund_timing(*(refund.method for refund in refunds)),
         in_window=in_window(order.customer_phone),
         language=chats.template_language_for(order.customer_phone),
     )
-    enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"refund:{payment.id}", order=order)
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"refund:{refunds[0].id}", order=order)
 
 
 @events.subscribe(account_health.SENDING_PAUSED)

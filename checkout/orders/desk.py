@@ -27,6 +27,7 @@ from checkout.orders.errors import (
     PaymentRejected,
     ReasonRequired,
     RefundDecisionNeeded,
+    RefundFailed,
     StaleOrder,
     TransitionNotAllowed,
 )
@@ -195,8 +196,8 @@ def _add_payment(
     what += (f" — {reference}" if reference else "") + (f" · {note}" if note else "")
     record_event(order, kind, actor, note=what, staff_user_id=staff_id)
     db.session.flush()
-    name = events.PAYMENT_RECORDED if kind == "payment" else events.REFUND_RECORDED
-    events.publish(name, order=order, payment=payment, tell_customer=tell)
+    if kind == "payment":
+        events.publish(events.PAYMENT_RECORDED, order=order, payment=payment, tell_customer=tell)
     return payment
 
 
@@ -248,54 +249,76 @@ def refundable_payments(order: Order) -> list[Payment]:
     return [p for p in reversed(order.payments) if refundable_minor(order, p) > 0]
 
 
-def check_refund(order: Order, payment: Payment | None, amount_minor: int, reason: str) -> None:
-    """Raise PaymentRejected unless `amount_minor` may be given back from `payment` now (order locked)."""
-    if payment is None or payment.order_id != order.id or payment.kind != "payment":
-        raise PaymentRejected("Choose the payment to refund.")
+def plan_refund(order: Order, payment_id: int | None, amount_minor: int, reason: str) -> list[tuple[Payment, int]]:
+    """How `amount_minor` goes back: from the payment `payment_id`, or (None) from the newest payments first.
+
+    Raises PaymentRejected when it can't: no reason, nothing to refund, or more than that payment (or the whole
+    order) has left to give back. The caller holds the order's lock, so what is left is what was committed.
+    Payments refunded by hand come first and providers' last, so a provider's failure leaves nothing behind.
+    """
     if not reason.strip():
         raise PaymentRejected("Say why the money is refunded.")
     if amount_minor <= 0:
         raise PaymentRejected("The amount must be more than zero.")
-    left = refundable_minor(order, payment)
+    if payment_id is not None:
+        payment = next((p for p in order.payments if p.id == payment_id and p.kind == "payment"), None)
+        if payment is None:
+            raise PaymentRejected("Choose the payment to refund.")
+        sources = [(payment, refundable_minor(order, payment))]
+    else:
+        sources = [(payment, refundable_minor(order, payment)) for payment in refundable_payments(order)]
+    left = min(sum(amount for _, amount in sources), order.amount_paid_minor)
     if amount_minor > left:
         raise PaymentRejected(
-            f"At most {format_money(left, order.currency)} of this payment can be refunded"
-            + (": it has been refunded already." if left == 0 else ".")
+            f"At most {format_money(left, order.currency)} can be refunded"
+            + (" from this payment" if payment_id is not None else "")
+            + (": it has all been refunded already." if left == 0 else ".")
         )
+    plan, still = [], amount_minor
+    for payment, available in sources:
+        if still > 0 and available > 0:
+            plan.append((payment, min(still, available)))
+            still -= plan[-1][1]
+    return sorted(plan, key=lambda portion: portion[0].method in PROVIDER_PAYMENT_METHODS)
 
 
 # Gives `amount` of `payment` back through its provider, under the order's lock; the provider's refund id, or ""
-# when the shop gives it back by hand. Raises an OrderError when the provider fails (nothing is then recorded).
+# when the shop gives it back by hand. Raises RefundFailed when the provider fails (nothing is then recorded).
 GiveBack = Callable[[Order, Payment, int], str]
 
 
-def record_refund(
-    order: Order, payment: Payment, *, amount_minor: int, reference: str, reason: str, staff: StaffUser
-) -> Payment:
-    """Money given back from `payment` (by hand, or by a provider whose refund id is `reference`); the customer is
-    told. The caller holds the order's lock and has run check_refund in the same transaction."""
-    return _add_payment(
-        order,
-        "refund",
-        payment.method,
-        amount_minor,
-        (reference or reason).strip()[:120],
-        staff,
-        refund_of=payment,
-        note=f"Reason: {reason.strip()}" if reference else "",
-    )
-
-
-def _refund_everything(order: Order, reason: str, staff: StaffUser, give_back: "GiveBack | None") -> None:
-    """The cancellation's refund of all the order holds, payment by payment; the cancellation message says it."""
-    for payment in refundable_payments(order):
-        amount_minor = refundable_minor(order, payment)
-        provider_refund_id = give_back(order, payment, amount_minor) if give_back else ""
-        note = f"Reason: {reason}" if provider_refund_id else ""
+def give_back_and_record(
+    order: Order, plan: list[tuple[Payment, int]], *, reason: str, staff: StaffUser, give_back: GiveBack | None
+) -> list[Payment]:
+    """Give each portion of `plan` back (through `give_back`) and record it as a refund row, in the caller's
+    transaction. When a provider fails after another already refunded, the error says so: the same refund
+    asked again (same amounts, same order version) finds those provider refunds again instead of repeating them.
+    """
+    refunds: list[Payment] = []
+    for payment, amount_minor in plan:
+        try:
+            provider_refund_id = give_back(order, payment, amount_minor) if give_back else ""
+        except RefundFailed as error:
+            made = [refund for refund in refunds if refund.method in PROVIDER_PAYMENT_METHODS]
+            if made:
+                done = ", ".join(f"{format_money(r.amount_minor, order.currency)} ({r.reference})" for r in made)
+                raise RefundFailed(
+                    f"{error} Already refunded by the provider: {done}. Refund the same amount again to finish: "
+                    "what was refunded is not refunded twice."
+                ) from None
+            raise
+        note = f"Reason: {reason.strip()}" if provider_refund_id else ""
         reference = (provider_refund_id or reason).strip()[:120]
-        _add_payment(
-            order, "refund", payment.method, amount_minor, reference, staff, False, refund_of=payment, note=note
+        refunds.append(
+            _add_payment(order, "refund", payment.method, amount_minor, reference, staff, refund_of=payment, note=note)
         )
+    return refunds
+
+
+def _refund_everything(order: Order, reason: str, staff: StaffUser, give_back: GiveBack | None) -> None:
+    """The cancellation's refund of all the order holds, payment by payment; the cancellation message says it."""
+    plan = plan_refund(order, None, order.amount_paid_minor, reason)
+    give_back_and_record(order, plan, reason=reason, staff=staff, give_back=give_back)
 
 
 @dataclass

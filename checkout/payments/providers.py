@@ -12,6 +12,7 @@ from typing import Protocol
 
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings, get_store_settings, save_store_settings
+from checkout.orders.payment_states import SETTLED_STATES
 
 # When the shop asks for payment: when the order is placed, when staff confirm it, or only when staff
 # press "Request payment" on the order page. Cash on delivery is never asked for in advance.
@@ -120,7 +121,7 @@ def is_requested_for(order: Order, trigger: str, settings: StoreSettings) -> boo
     """Whether `trigger` should ask this order's customer to pay: the one rule of when a request goes out."""
     if not settings.payment_provider or order.payment_method in NEVER_REQUESTED_METHODS:
         return False
-    if order.status == "cancelled" or order.payment_status == "paid":
+    if order.status == "cancelled" or order.payment_status in SETTLED_STATES:
         return False
     return trigger == REQUEST_ON_DEMAND or trigger == settings.payment_request_when
 

@@ -11,6 +11,7 @@ provider already made instead of making a second one.
 
 from dataclasses import dataclass
 
+from checkout import events
 from checkout.extensions import db
 from checkout.models.orders import Order, Payment
 from checkout.models.staff import StaffUser
@@ -18,9 +19,9 @@ from checkout.money import format_money
 from checkout.orders.desk import (
     PAYMENT_RECORD_METHODS,
     PROVIDER_PAYMENT_METHODS,
-    check_refund,
+    give_back_and_record,
     order_change,
-    record_refund,
+    plan_refund,
     refundable_minor,
     refundable_payments,
 )
@@ -34,20 +35,25 @@ from checkout.payments.providers import (
 )
 
 PROVIDER_REFUND_LABELS = {"stripe": "Stripe", "razorpay": "Razorpay"}
-# When the customer can expect the money, by how it was paid; "" says nothing (cash is handed back).
+# When the customer can expect money back, by how it was paid, with the longest wait in days (to say the longest
+# when one refund goes back to several methods). A method not listed says nothing: cash is handed back.
 REFUND_TIMING = {
-    "stripe": "5–10 business days",  # card refunds reach the card's statement in 5–10 business days
-    "razorpay": "5–7 business days",
-    "card": "5–10 business days",
-    "upi": "1–3 business days",
-    "bank_transfer": "2–3 business days",
+    "stripe": ("5–10 business days", 10),  # card refunds reach the card's statement in 5–10 business days
+    "card": ("5–10 business days", 10),
+    "razorpay": ("5–7 business days", 7),
+    "bank_transfer": ("2–3 business days", 3),
+    "upi": ("1–3 business days", 3),
 }
 
 
 @dataclass(frozen=True)
 class RefundDone:
-    refund: Payment  # the refund row recorded
-    provider_refund_id: str  # the provider's id for it; "" when recorded by hand
+    refunds: list[Payment]  # the refund rows recorded (one per payment the money went back from)
+    provider_refund_ids: list[str]  # the providers' ids of those a provider gave back
+
+    @property
+    def amount_minor(self) -> int:
+        return sum(refund.amount_minor for refund in self.refunds)
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,10 @@ def refund_choices(order: Order) -> list[RefundChoice]:
     ]
 
 
-def refund_timing(method: str) -> str:
-    """When the customer should see money refunded to this payment method (the message's words)."""
-    return REFUND_TIMING.get(method, "")
+def refund_timing(*methods: str) -> str:
+    """When the customer should see money refunded to these payment methods (the message's words; "" for none)."""
+    known = [REFUND_TIMING[method] for method in methods if method in REFUND_TIMING]
+    return max(known, key=lambda timing: timing[1])[0] if known else ""
 
 
 def refund_provider(payment: Payment) -> PaymentProvider | None:
@@ -102,27 +109,25 @@ def refund_provider(payment: Payment) -> PaymentProvider | None:
 def refund_payment(
     order: Order,
     *,
-    payment_id: int | None,
     amount_minor: int,
     reason: str,
     staff: StaffUser,
     expected_version: int | None,
+    payment_id: int | None = None,
 ) -> RefundDone:
-    """Give `amount_minor` back from the order's payment `payment_id` (its newest refundable one when None).
+    """Give `amount_minor` back from the order's payment `payment_id`, or (None) from its newest payments first,
+    and tell the customer once.
 
-    Raises PaymentRejected (more than that payment has left, no reason, no such payment), StaleOrder (the page
-    was out of date: someone else changed the order, or refunded it, first) or RefundFailed (the provider did
-    not refund; nothing is recorded).
+    Raises PaymentRejected (more than is left to refund, no reason, no such payment), StaleOrder (the page was
+    out of date: someone else changed the order, or refunded it, first) or RefundFailed (the provider did not
+    refund; nothing is recorded).
     """
     with order_change(order, expected_version):
-        db.session.refresh(order, ["payments"])  # the payments as the lock holder committed them
-        payment = _payment_of(order, payment_id)
-        check_refund(order, payment, amount_minor, reason)
-        provider_refund_id = give_back(order, payment, amount_minor)
-        refund = record_refund(
-            order, payment, amount_minor=amount_minor, reference=provider_refund_id, reason=reason, staff=staff
-        )
-        return RefundDone(refund, provider_refund_id)
+        db.session.refresh(order, ["payments"])  # the payments as the lock's holder committed them
+        plan = plan_refund(order, payment_id, amount_minor, reason)
+        refunds = give_back_and_record(order, plan, reason=reason, staff=staff, give_back=give_back)
+        events.publish(events.REFUND_RECORDED, order=order, refunds=refunds, tell_customer=True)
+    return RefundDone(refunds, [r.reference for r in refunds if r.method in PROVIDER_PAYMENT_METHODS])
 
 
 def give_back(order: Order, payment: Payment, amount_minor: int) -> str:
@@ -137,9 +142,3 @@ def give_back(order: Order, payment: Payment, amount_minor: int) -> str:
         return provider.refund(payment.reference, amount_minor, order.currency, reference=reference)
     except ProviderUnavailable as error:
         raise RefundFailed(str(error)) from None
-
-
-def _payment_of(order: Order, payment_id: int | None) -> Payment | None:
-    if payment_id is None:
-        return next(iter(refundable_payments(order)), None)
-    return next((p for p in order.payments if p.id == payment_id and p.kind == "payment"), None)
