@@ -78,7 +78,10 @@ class RefundForm(VersionedForm):
         "Amount to refund",
         validators=[DataRequired(message="Enter the amount to refund."), Length(max=MAX_AMOUNT_TEXT)],
     )
-    reason = StringField("Reason", validators=[DataRequired(message="Say why the money is refunded."), Length(max=120)])
+    reason = StringField(
+        "Reason for the refund",
+        validators=[DataRequired(message="Say why the money is refunded."), Length(max=120)],
+    )
 
 
 class BulkStatusForm(FlaskForm):
