@@ -8,6 +8,9 @@ A refund takes its amount off what the order owes, so a partly refunded order ow
 from sqlalchemy import and_
 
 from checkout.models.orders import Order
+from checkout.orders.lifecycle import OrderStatus
+
+CANCELLED = OrderStatus.CANCELLED.value
 
 AWAITING_PAYMENT = "unpaid"
 PARTLY_PAID = "partially_paid"
@@ -46,7 +49,13 @@ def refresh_payment_state(order: Order) -> None:
     )
 
 
-def payment_state_label(state: str) -> str:
+NOT_PAID_LABEL = "Not paid"  # a cancelled order nobody paid: nothing is awaited
+
+
+def payment_state_label(state: str, order_status: str = "") -> str:
+    """The words for `state` (of an order in `order_status`, when known)."""
+    if state == AWAITING_PAYMENT and order_status == CANCELLED:
+        return NOT_PAID_LABEL
     return PAYMENT_STATE_LABELS.get(state, state.replace("_", " ").capitalize())
 
 
@@ -56,5 +65,5 @@ def payment_state_condition(state: str):
     A cancelled order with nothing paid is not awaiting payment: nobody waits for that money.
     """
     if state == AWAITING_PAYMENT:
-        return and_(Order.payment_status == AWAITING_PAYMENT, Order.status != "cancelled")
+        return and_(Order.payment_status == AWAITING_PAYMENT, Order.status != CANCELLED)
     return Order.payment_status == state

@@ -40,9 +40,9 @@ def register(app: Flask) -> None:
         return PAYMENT_METHOD_LABELS.get(method, method)
 
     @app.template_filter("payment_state_label")
-    def payment_state_label_filter(state: str) -> str:
+    def payment_state_label_filter(state: str, order_status: str = "") -> str:
         """An order's payment state as staff read it: "Awaiting payment", "Partly refunded"…"""
-        return payment_state_label(state)
+        return payment_state_label(state, order_status)
 
     @app.template_filter("phone")
     def phone_filter(e164: str) -> str:

@@ -71,7 +71,7 @@ def test_each_desk_row_shows_its_payment_state_beside_its_status(shop):
         "Paid": "Paid",
         "Partly Refunded": "Partly refunded",
         "Refunded": "Refunded",
-        "Cancelled": "Awaiting payment",  # its status column says Cancelled; its money is unpaid
+        "Cancelled": "Not paid",  # nobody waits for the money of a cancelled order
     }
 
 
