@@ -8,7 +8,7 @@ the part of the page they swap (and 204 from a poll when nothing changed); the s
 plain pages and form posts without JavaScript. Not found unless WHATSAPP_PROVIDER is "sandbox".
 """
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, send_file, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DecimalField, StringField, TextAreaField
@@ -189,15 +189,22 @@ def send(digits: str):
     form = MessageForm()
     if not form.validate():
         return _render_chat(phone, 422, error=" ".join(form.text.errors), form=form)
-    try:
-        sandbox.send_text(phone, form.text.data)
-    except sandbox.WebhookRejected as rejected:
-        return _render_chat(phone, WEBHOOK_FAILED, error=str(rejected))
-    return _after_customer_acted(phone)
+    return _as_the_customer(phone, lambda: sandbox.send_text(phone, form.text.data))
 
 
 def _form_errors(form: FlaskForm) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
+
+
+def _as_the_customer(phone: str, act, refused: tuple[type[Exception], ...] = ()):
+    """Do what the customer did (through the signed webhook); the chat again, or the reason it could not be done."""
+    try:
+        act()
+    except refused as refusal:
+        return _render_chat(phone, 422, error=str(refusal))
+    except sandbox.WebhookRejected as rejected:
+        return _render_chat(phone, WEBHOOK_FAILED, error=str(rejected))
+    return _after_customer_acted(phone)
 
 
 @sandbox_blueprint.post("/chat/<digits>/cart")
@@ -215,13 +222,9 @@ def send_cart(digits: str):
         if quantity is None:
             return _render_chat(phone, 422, error=f"Quantities go from 0 to {sandbox.MAX_CART_QUANTITY}.")
         quantities[item.sku] = quantity
-    try:
-        sandbox.send_cart(phone, quantities, form.note.data or "")
-    except sandbox.CartRefused as refused:
-        return _render_chat(phone, 422, error=str(refused))
-    except sandbox.WebhookRejected as rejected:
-        return _render_chat(phone, WEBHOOK_FAILED, error=str(rejected))
-    return _after_customer_acted(phone)
+    return _as_the_customer(
+        phone, lambda: sandbox.send_cart(phone, quantities, form.note.data or ""), (sandbox.CartRefused,)
+    )
 
 
 @sandbox_blueprint.post("/chat/<digits>/location")
@@ -231,15 +234,11 @@ def send_location(digits: str):
     form = LocationForm()
     if not form.validate():
         return _render_chat(phone, 422, error=_form_errors(form))
-    try:
-        sandbox.send_location(
-            phone, float(form.latitude.data), float(form.longitude.data), form.place_name.data, form.address.data
-        )
-    except sandbox.LocationRefused as refused:
-        return _render_chat(phone, 422, error=str(refused))
-    except sandbox.WebhookRejected as rejected:
-        return _render_chat(phone, WEBHOOK_FAILED, error=str(rejected))
-    return _after_customer_acted(phone)
+    latitude, longitude = float(form.latitude.data), float(form.longitude.data)  # coordinates, not money
+    place, address = form.place_name.data, form.address.data
+    return _as_the_customer(
+        phone, lambda: sandbox.send_location(phone, latitude, longitude, place, address), (sandbox.LocationRefused,)
+    )
 
 
 @sandbox_blueprint.post("/chat/<digits>/picture")
@@ -250,10 +249,20 @@ def send_picture(digits: str):
     if not form.validate():
         return _render_chat(phone, 422, error=_form_errors(form))
     upload = form.picture.data
-    try:
-        sandbox.send_image(phone, upload.read(media.MAX_BYTES["image"] + 1), upload.mimetype, form.caption.data or "")
-    except media.UploadRefused as refused:
-        return _render_chat(phone, 422, error=str(refused))
-    except sandbox.WebhookRejected as rejected:
-        return _render_chat(phone, WEBHOOK_FAILED, error=str(rejected))
-    return _after_customer_acted(phone)
+    data, caption = upload.read(media.MAX_BYTES["image"] + 1), form.caption.data or ""
+    return _as_the_customer(
+        phone, lambda: sandbox.send_image(phone, data, upload.mimetype, caption), (media.UploadRefused,)
+    )
+
+
+@sandbox_blueprint.get("/sent/<int:message_id>/document")
+@requires(Permission.ACT_AS_CUSTOMER)
+def sent_document(message_id: int):
+    """A document the shop sent by upload (a receipt), as the customer's phone would open it."""
+    found = sandbox.sent_document(message_id)
+    if found is None:
+        abort(404)
+    path, mime_type, filename = found
+    response = send_file(path, mimetype=mime_type, as_attachment=True, download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from flask import url_for
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -18,6 +19,7 @@ from checkout.models.messaging import Message
 from checkout.money import to_minor
 from checkout.phones import whatsapp_digits
 from checkout.whatsapp.media import MEDIA_TYPES
+from checkout.whatsapp.media_store import SANDBOX_MEDIA_PREFIX
 from checkout.whatsapp.sandbox import ReplyOption, catalog_items, customer_names, message_text, reply_options
 
 PREVIEW_CHARS = 80
@@ -162,10 +164,20 @@ def _bubble(message: Message, by_wamid: dict[str, Message], catalog_names: dict[
         sections=_sections(options) if list_label else (),
         place=place,
         picture_url=str(picture.get("link") or ""),
-        document=(str(document.get("filename") or "Document"), str(document["link"])) if document.get("link") else None,
+        document=_document(message, document) if document else None,
         call_to_action=_call_to_action(payload),
         tick=tick,
     )
+
+
+def _document(message: Message, document: dict) -> tuple[str, str]:
+    """(file name, where to open it): its link, or the sandbox's copy of what the shop uploaded ("" until sent)."""
+    name = str(document.get("filename") or "Document")
+    if document.get("link"):
+        return name, str(document["link"])
+    if str(document.get("id") or "").startswith(SANDBOX_MEDIA_PREFIX):
+        return name, url_for("sandbox.sent_document", message_id=message.id)
+    return name, ""
 
 
 def _call_to_action(payload: dict) -> tuple[str, str] | None:

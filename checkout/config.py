@@ -101,6 +101,21 @@ def payments_config() -> dict:
         "STRIPE_TIMEOUT": float(os.environ.get("STRIPE_TIMEOUT", "10")),
         # The SDK retries a failed request with the same idempotency key, so a retry never makes a second session.
         "STRIPE_MAX_NETWORK_RETRIES": int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
+        "RAZORPAY_KEY_ID": os.environ.get("RAZORPAY_KEY_ID", ""),
+        "RAZORPAY_KEY_SECRET": os.environ.get("RAZORPAY_KEY_SECRET", ""),
+        "RAZORPAY_WEBHOOK_SECRET": os.environ.get("RAZORPAY_WEBHOOK_SECRET", ""),
+        "RAZORPAY_API_BASE": os.environ.get("RAZORPAY_API_BASE", "https://api.razorpay.com").rstrip("/"),
+        "RAZORPAY_TIMEOUT": float(os.environ.get("RAZORPAY_TIMEOUT", "10")),
+        # M-Pesa Express (STK Push) through Safaricom's Daraja: the app's keys, the paybill or till's shortcode and
+        # its Lipa na M-Pesa passkey. The callback secret is the unguessable last part of the callback's path
+        # (Safaricom signs nothing). Sandbox by default; https://api.safaricom.co.ke when the shop goes live.
+        "MPESA_CONSUMER_KEY": os.environ.get("MPESA_CONSUMER_KEY", ""),
+        "MPESA_CONSUMER_SECRET": os.environ.get("MPESA_CONSUMER_SECRET", ""),
+        "MPESA_SHORTCODE": os.environ.get("MPESA_SHORTCODE", "").strip(),
+        "MPESA_PASSKEY": os.environ.get("MPESA_PASSKEY", ""),
+        "MPESA_CALLBACK_SECRET": os.environ.get("MPESA_CALLBACK_SECRET", "").strip(),
+        "MPESA_API_BASE": os.environ.get("MPESA_API_BASE", "https://sandbox.safaricom.co.ke").rstrip("/"),
+        "MPESA_TIMEOUT": float(os.environ.get("MPESA_TIMEOUT", "10")),
     }
 
 

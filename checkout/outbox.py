@@ -29,7 +29,7 @@ from checkout.extensions import db
 from checkout.models.messaging import Message, OutboxItem
 from checkout.models.orders import Order
 from checkout.phones import whatsapp_digits
-from checkout.whatsapp import account_health, consent
+from checkout.whatsapp import account_health, attachments, consent
 from checkout.whatsapp.limits import PayloadInvalid, check_payload
 from checkout.whatsapp.messages import OutboundMessage
 from checkout.whatsapp.providers import SendFailed, get_provider
@@ -266,7 +266,7 @@ def deliver(item_id: int, probe: bool = False) -> str:
         return work
     failure = None
     try:
-        result = _perform(work)
+        wamid, sent_payload = _perform(work)
     except SendFailed as error:
         failure = error
         if work.kind == "whatsapp" and account_health.is_account_error(failure):
@@ -274,7 +274,7 @@ def deliver(item_id: int, probe: bool = False) -> str:
         else:
             outcome = _record_failure(work.item_id, failure)
     else:
-        outcome = _record_success(work.item_id, result)
+        outcome = _record_success(work.item_id, wamid, sent_payload)
         _hurry_retries_after_recovery(work)
     if probe:
         account_health.probe_answered(failure)
@@ -288,16 +288,34 @@ def probe_paused_sending() -> str:
     return "not due" if item_id is None else deliver(item_id, probe=True)
 
 
-def _perform(work: Work) -> str:
+def _perform(work: Work) -> tuple[str, dict | None]:
+    """Send the work; the wamid (or "") and, when a file was uploaded for it, the payload as sent."""
     if work.kind == "whatsapp":
         try:
-            check_payload(work.payload)
+            check_payload(attachments.as_checked(work.payload))
         except PayloadInvalid as invalid:
             raise SendFailed(None, f"Message breaks WhatsApp limits: {invalid}", retryable=False) from None
-        return get_provider().send(whatsapp_digits(work.phone), work.payload, work.idempotency_key)
+        provider = get_provider()
+        payload = _with_uploaded_file(work.payload, provider) if attachments.carries_attachment(work.payload) else None
+        return provider.send(whatsapp_digits(work.phone), payload or work.payload, work.idempotency_key), payload
     if work.kind == "shop_webhook":
-        return _post_shop_webhook(work.payload)
+        return _post_shop_webhook(work.payload), None
     raise SendFailed(None, f"unknown outbox kind {work.kind!r}", retryable=False)
+
+
+def _with_uploaded_file(payload: dict, provider) -> dict:
+    """Make the message's file, upload it, and return the payload that sends it by its new media id.
+
+    Uploaded again on every attempt: Meta keeps nothing a failed attempt could leave half-done, and an id
+    kept across attempts could outlive the file (Meta holds uploads for 30 days).
+    """
+    try:
+        file = attachments.make_file(payload)
+    except attachments.AttachmentUnavailable as gone:
+        raise SendFailed(None, f"The file to send can no longer be made: {gone}", retryable=False) from None
+    finally:
+        db.session.rollback()  # the reads that made the file end here: no transaction stays open while we upload
+    return attachments.with_media_id(payload, provider.upload_media(file.data, file.mime_type, file.filename))
 
 
 def sign_shop_webhook(secret: str, timestamp: int, body: bytes) -> str:
@@ -326,12 +344,14 @@ def _post_shop_webhook(payload: dict) -> str:
     raise SendFailed(response.status_code, f"Shop webhook answered {response.status_code}", retryable=True)
 
 
-def _record_success(item_id: int, wamid: str) -> str:
+def _record_success(item_id: int, wamid: str, sent_payload: dict | None = None) -> str:
     item = db.session.get(OutboxItem, item_id)
     now = utcnow()
     item.status, item.done_at, item.claimed_until, item.last_error = "done", now, None, ""
     if item.message is not None:
         message = item.message
+        if sent_payload is not None:
+            message.payload = sent_payload  # screens show the file WhatsApp holds, by its id
         if not message.wamid:
             message.wamid = wamid or None
         if message.status in ("queued", "failed"):

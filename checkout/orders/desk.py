@@ -44,7 +44,7 @@ PAYMENT_RECORD_METHODS = {
     "other": "Other",
 }
 # Payments a provider confirms itself (its webhook records them); staff never pick these.
-PROVIDER_PAYMENT_METHODS = {"stripe": "Card (Stripe)"}
+PROVIDER_PAYMENT_METHODS = {"stripe": "Card (Stripe)", "razorpay": "Razorpay", "mpesa": "M-Pesa"}
 NOTE_MAX = 2000
 # The longest carrier, tracking number and tracking link an order keeps (the columns' sizes).
 FULFILMENT_FIELD_MAX = {"carrier": 80, "tracking_number": 80, "tracking_url": 300}

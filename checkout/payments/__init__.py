@@ -4,4 +4,4 @@ webhooks send.
 Importing the package registers every provider module with providers.py's registry.
 """
 
-from checkout.payments import pix, stripe_checkout, upi  # noqa: F401  (each registers itself)
+from checkout.payments import mpesa, pix, razorpay_links, stripe_checkout, upi  # noqa: F401  (each registers itself)

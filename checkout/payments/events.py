@@ -5,7 +5,9 @@ the same event id finds it there and changes nothing), then `process_payment_eve
 as well. Processing locks the stored event, then the order (orders/locks.py), so two workers handling the same
 event, or a resend racing the first, record the payment once. What the money means is decided here:
 the balance paid exactly → recorded; short or over → recorded and flagged for staff with both amounts;
-a cancelled order, another currency or an unknown order → flagged, nothing recorded.
+a cancelled order, another currency or an unknown order → flagged, nothing recorded. An event saying the
+request was not paid (an M-Pesa prompt cancelled or left to expire) closes that request, nothing recorded; one
+the provider's own record contradicts (M-Pesa's callbacks are unsigned and checked back) is flagged for staff.
 """
 
 import json
@@ -18,18 +20,28 @@ from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models.orders import Order, Payment
 from checkout.models.payment_events import PaymentEvent
+from checkout.models.payments import PaymentRequest
 from checkout.money import format_money
 from checkout.orders import locks
 from checkout.orders.desk import record_provider_payment
 from checkout.orders.lifecycle import OrderStatus, record_event
-from checkout.payments import stripe_checkout
+from checkout.payments import mpesa, razorpay_links, stripe_checkout
 from checkout.payments.providers import ProviderEvent
 
 log = logging.getLogger(__name__)
 
 # Each provider's reading of a verified body: the event, and the order reference it names.
-READERS = {stripe_checkout.NAME: (stripe_checkout.read_event, stripe_checkout.order_reference)}
-ACTORS = {stripe_checkout.NAME: "Stripe"}
+READERS = {
+    stripe_checkout.NAME: (stripe_checkout.read_event, stripe_checkout.order_reference),
+    razorpay_links.NAME: (razorpay_links.read_event, razorpay_links.order_reference),
+    mpesa.NAME: (mpesa.read_event, mpesa.order_reference),
+}
+ACTORS = {stripe_checkout.NAME: "Stripe", razorpay_links.NAME: "Razorpay", mpesa.NAME: "M-Pesa"}
+# Event kinds that mean the request's link or prompt can no longer be paid: it is closed, so asking again
+# makes a new one (an open request for the same amount would otherwise be reused).
+NOT_PAID_KINDS = ("failed", "forged")
+# Event kinds staff must look at: the provider's own record and the event disagree.
+CONTRADICTED_KINDS = ("forged", "unconfirmed")
 
 
 def store_event(provider: str, event_id: str, raw_body: bytes) -> PaymentEvent | None:
@@ -77,13 +89,17 @@ def _process(payment_event_id: int) -> str:
     body = json.loads(stored.body)
     event = read_event(body)
     order = None
-    if event.kind == "paid":
-        order = locks.lock_order_by_reference(order_reference_of(body))
-        outcome = _apply_payment(order, event) if order is not None else "unknown_order"
-        if order is None:
-            log.warning("%s event %s names no order we know", stored.provider, stored.event_id)
-    else:
+    if event.kind == "ignored":
         outcome = "ignored"
+    else:
+        order = locks.lock_order_by_reference(order_reference_of(body))
+        if order is None:
+            outcome = "unknown_order"
+            log.warning("%s event %s names no order we know", stored.provider, stored.event_id)
+        elif event.kind == "paid":
+            outcome = _apply_payment(order, event)
+        else:
+            outcome = _apply_non_payment(order, event)
     stored.order_id = order.id if order is not None else None
     stored.outcome, stored.error, stored.processed_at = outcome, "", utcnow()
     return outcome
@@ -111,6 +127,25 @@ def _apply_payment(order: Order, event: ProviderEvent) -> str:
     what = "still to pay" if event.amount_minor < owed else "to refund"
     _flag(order, actor, f"{actor}: paid {paid}, owed {format_money(owed, order.currency)}: {difference} {what}")
     return "short" if event.amount_minor < owed else "over"
+
+
+def _apply_non_payment(order: Order, event: ProviderEvent) -> str:
+    """Nothing is recorded: the request it names is closed if it can't be paid now, and staff told what happened."""
+    actor = ACTORS[event.provider]
+    if event.kind in NOT_PAID_KINDS:
+        query = select(PaymentRequest).where(
+            PaymentRequest.order_id == order.id,
+            PaymentRequest.provider == event.provider,
+            PaymentRequest.provider_reference == event.provider_reference,
+            PaymentRequest.status == "requested",
+        )
+        for request in db.session.scalars(query):
+            request.status = "expired"
+    if event.kind in CONTRADICTED_KINDS:
+        _flag(order, actor, f"{actor}: {event.note}")
+    else:
+        record_event(order, "payment_request", actor, note=f"{actor}: not paid: {event.note}"[:300])
+    return event.kind
 
 
 def _already_recorded(order: Order, event: ProviderEvent) -> bool:

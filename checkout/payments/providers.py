@@ -40,11 +40,15 @@ class PaymentLink:
 class ProviderEvent:  # one verified event from a provider's webhook
     provider: str
     event_id: str  # the provider's unique id: dedupe key
-    kind: str  # "paid" | "failed" | "refunded" | "ignored"
+    # "paid" | "failed" (not paid: cancelled, timed out) | "ignored"; for a provider whose events are unsigned
+    # and checked back with it (M-Pesa): "forged" (said paid, the provider says not) or "unconfirmed" (the
+    # provider says paid, the event does not say how much)
+    kind: str
     provider_reference: str  # matches PaymentLink.provider_reference
     amount_minor: int  # integer minor units, never float
     currency: str  # ISO 4217, upper case
     payment_reference: str  # the provider's payment/charge id, recorded on the Payment row
+    note: str = ""  # what staff read about an event that is not a payment (the provider's own words)
 
 
 class PaymentProvider(Protocol):

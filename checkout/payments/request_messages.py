@@ -2,12 +2,14 @@
 
 Meta opens a call-to-action button's URL in the phone's browser, so only https:// links become a button;
 a UPI intent link (upi://) and a Pix copia e cola code go as text, with the status page (which shows the
-QR code and a copy button) linked below them.
+QR code and a copy button) linked below them. M-Pesa sends no link at all: the prompt is already on the
+customer's phone, so the message says where to look.
 """
 
 from checkout.models.orders import Order
 from checkout.models.payments import PaymentRequest
 from checkout.money import format_money
+from checkout.payments import mpesa
 from checkout.whatsapp.limits import CTA_URL_SCHEMES, INTERACTIVE_BODY_MAX, check_payload
 from checkout.whatsapp.messages import OutboundMessage
 
@@ -32,6 +34,14 @@ def _opening(order: Order, request: PaymentRequest) -> str:
 def payment_request_messages(order: Order, request: PaymentRequest, *, status_url: str) -> list[OutboundMessage]:
     """The message(s) that carry this request to the customer, each within Meta's limits."""
     opening = _opening(order, request)
+    if request.provider == mpesa.NAME:
+        return [
+            _text(
+                f"{opening}\nCheck your phone: we have sent you an M-Pesa prompt for this amount. "
+                "Enter your M-Pesa PIN to pay.\n"
+                f"No prompt, or it expired? Reply here and we will send a new one. Your order: {status_url}"
+            )
+        ]
     if request.url.startswith(CTA_URL_SCHEMES):
         body = f"{opening}\nTap the button to pay securely. Your order: {status_url}"[:INTERACTIVE_BODY_MAX]
         payload = {

@@ -95,12 +95,13 @@ def open_payment_request(order: Order, trigger: str) -> PaymentRequest:
     amount_minor = order.balance_minor
     if amount_minor <= 0:
         raise PaymentNotRequested("This order is paid.")
+    settings = get_store_settings()
     existing = open_request_of(order)
-    if existing is not None and (existing.amount_minor, existing.currency) == (amount_minor, order.currency):
+    asked = (settings.payment_provider, amount_minor, order.currency)
+    if existing is not None and (existing.provider, existing.amount_minor, existing.currency) == asked:
         return existing
     if existing is not None:
-        existing.status = "expired"  # the amount changed: the old link must not be paid
-    settings = get_store_settings()
+        existing.status = "expired"  # the amount or the shop's provider changed: the old link must not be paid
     request = PaymentRequest(
         order_id=order.id,
         provider=settings.payment_provider,

@@ -55,8 +55,11 @@ def handle_inbound(row: Message, message: dict, conversation: Conversation | Non
     if row.kind == "order":
         _chat(row, message, conversation)  # a cart sent from the shop's WhatsApp catalog
         return
+    if row.kind in ("image", "document"):
+        paid_claims.note_possible_proof(row)  # kept in the conversation too, for staff to look at
+        return
     if row.kind != "text":
-        return  # images, locations, reactions…: kept in the conversation for staff
+        return  # locations, reactions…: kept in the conversation for staff
     settings = get_store_settings()
     if consent.is_stop_request(row.body_text, settings):
         _opt_out(row, settings)

@@ -9,7 +9,6 @@ pending and is tried again with growing pauses; after the last attempt, or when 
 its webhook is posted, so it is stored at once, with no Graph API.
 """
 
-import hashlib
 import logging
 import os
 import uuid
@@ -26,6 +25,16 @@ from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.conversations import MediaFile
 from checkout.models.messaging import Message
+from checkout.whatsapp.media_store import (
+    EXTENSIONS,
+    SANDBOX_MEDIA_PREFIX,
+    UNKNOWN_EXTENSION,
+    UNKNOWN_TYPE,
+    base_type,
+    content_path,
+    keep_content,
+    media_folder,
+)
 from checkout.whatsapp.providers.cloud_media import CloudMediaClient, MediaUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,33 +49,10 @@ MAX_BYTES = {
     "sticker": MEBIBYTE // 2,
     "document": 100 * MEBIBYTE,
 }
-# The types we store and serve as what they are; anything else is kept, and served only as a download.
-EXTENSIONS = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "audio/ogg": ".ogg",
-    "audio/mpeg": ".mp3",
-    "audio/mp4": ".m4a",
-    "audio/aac": ".aac",
-    "audio/amr": ".amr",
-    "video/mp4": ".mp4",
-    "video/3gpp": ".3gp",
-    "application/pdf": ".pdf",
-    "text/plain": ".txt",
-    "application/msword": ".doc",
-    "application/vnd.ms-excel": ".xls",
-    "application/vnd.ms-powerpoint": ".ppt",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-}
-UNKNOWN_TYPE, UNKNOWN_EXTENSION = "application/octet-stream", ".bin"
 # Pauses before the 2nd, 3rd… attempt; after the last one a download that still fails is marked failed.
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 SWEEP_GRACE = timedelta(minutes=1)  # the sweep takes over a download whose job is this late (a lost nudge)
-SANDBOX_MEDIA_PREFIX = "sandbox-"
 # What the sandbox accepts as a customer's picture: the type and the first bytes every such file starts with.
 SANDBOX_IMAGE_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
 
@@ -82,11 +68,6 @@ class UploadRefused(ValueError):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def base_type(mime_type: str) -> str:
-    """'audio/ogg; codecs=opus' → 'audio/ogg'."""
-    return (mime_type or "").split(";")[0].strip().lower()
-
-
 def served_type(mime_type: str) -> str:
     """The Content-Type we serve a file with: its own when on our allow-list, else a plain download."""
     kind = base_type(mime_type)
@@ -96,15 +77,6 @@ def served_type(mime_type: str) -> str:
 def shown_inline(mime_type: str) -> bool:
     """Pictures and sound play in the page; every other file is only offered as a download."""
     return served_type(mime_type).startswith(("image/", "audio/"))
-
-
-def media_folder() -> Path:
-    return Path(current_app.config["MEDIA_FOLDER"])
-
-
-def _content_path(sha256: str, mime_type: str) -> str:
-    """Where a file with this content is kept, relative to the media folder (one copy per content)."""
-    return f"{sha256[:2]}/{sha256}{EXTENSIONS.get(base_type(mime_type), UNKNOWN_EXTENSION)}"
 
 
 def stored_file(media: MediaFile) -> Path | None:
@@ -184,7 +156,7 @@ def _take_sandbox_upload(media: MediaFile) -> bool:
     if current_app.config["WHATSAPP_PROVIDER"] != "sandbox" or not media.media_id.startswith(SANDBOX_MEDIA_PREFIX):
         return False
     sha256 = media.media_id.removeprefix(SANDBOX_MEDIA_PREFIX)
-    relative = _content_path(sha256, media.mime_type)
+    relative = content_path(sha256, media.mime_type)
     path = media_folder() / relative
     if not path.is_file():
         return False
@@ -252,7 +224,7 @@ def _fetch(media_id: str, kind: str, mime_type: str) -> tuple[str, int, str, str
         partial.unlink(missing_ok=True)
         raise MediaUnavailable("The download did not match WhatsApp's sha256", retryable=True)
     mime_type = base_type(info.mime_type) or mime_type
-    relative = _content_path(got.sha256, mime_type)
+    relative = content_path(got.sha256, mime_type)
     (folder / relative).parent.mkdir(parents=True, exist_ok=True)
     os.replace(partial, folder / relative)
     return relative, got.size_bytes, got.sha256, mime_type
@@ -331,11 +303,4 @@ def keep_upload(data: bytes, mime_type: str) -> str:
         raise UploadRefused(f"WhatsApp takes pictures up to {MAX_BYTES['image'] // MEBIBYTE} MB.")
     if not data.startswith(signatures):
         raise UploadRefused("That file is not the picture its type says.")
-    sha256 = hashlib.sha256(data).hexdigest()
-    path = media_folder() / _content_path(sha256, mime_type)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file():
-        partial = path.with_name(f".upload-{uuid.uuid4().hex}")
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    return SANDBOX_MEDIA_PREFIX + sha256
+    return SANDBOX_MEDIA_PREFIX + keep_content(data, mime_type)

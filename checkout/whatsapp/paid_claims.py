@@ -13,6 +13,7 @@ from checkout.orders import locks
 from checkout.orders.lifecycle import record_event
 from checkout.orders.payment_states import SETTLED_STATES
 from checkout.orders.queries import latest_open_order_id
+from checkout.payments.providers import NEVER_REQUESTED_METHODS
 from checkout.payments.request_messages import payment_request_messages
 from checkout.payments.requests import open_request_of
 from checkout.phones import phone_forms
@@ -23,6 +24,7 @@ from checkout.whatsapp import messages
 
 PURPOSE = "reply:paid"
 STAFF_NOTE = "Customer says they paid; no payment recorded yet"
+PROOF_NOTE = "Customer sent a {what} while the order is unpaid: if it is a payment proof, check the money arrived"
 ENGLISH = "en"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -67,6 +69,21 @@ def note_for_staff(order: Order) -> None:
         return
     order.attention = STAFF_NOTE
     record_event(order, "whatsapp", "customer", note=STAFF_NOTE)
+
+
+def note_possible_proof(row: Message) -> None:
+    """A picture or document from a customer whose order still owes money: maybe a payment screenshot.
+
+    Staff are asked to check it (the order's attention line and its timeline, the file in the inbox); the
+    payment state stays as it is: a picture proves nothing until the money is seen.
+    """
+    order = claimed_order(row)
+    if order is None or order.payment_status == "paid" or order.payment_method in NEVER_REQUESTED_METHODS:
+        return
+    row.order_id = order.id
+    note = PROOF_NOTE.format(what="picture" if row.kind == "image" else "document")
+    order.attention = note
+    record_event(order, "whatsapp", "customer", note=note)
 
 
 def answer(order: Order | None, settings: StoreSettings, language: str) -> list[messages.OutboundMessage]:

@@ -11,9 +11,11 @@ Only for WHATSAPP_PROVIDER=sandbox.
 """
 
 import json
+import mimetypes
 import re
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
@@ -27,7 +29,7 @@ from checkout.models.orders import Order
 from checkout.models.store import get_store_settings
 from checkout.money import from_minor
 from checkout.phones import display_phone, whatsapp_digits
-from checkout.whatsapp import media, templates, webhooks
+from checkout.whatsapp import media, media_store, templates, webhooks
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 PHONE_NUMBER_ID = "SANDBOX"
@@ -474,3 +476,17 @@ def deliver_queued_messages() -> dict[str, int]:
     for it; the worker delivers those.
     """
     return outbox.run_due(max_rounds=MAX_DELIVERY_ROUNDS, kind="whatsapp", batch=DELIVERY_BATCH)
+
+
+def sent_document(message_id: int) -> tuple[Path, str, str] | None:
+    """(file, type, name) of a document the shop sent by upload to a sandbox chat, or None."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.direction != "out" or message.kind != "document":
+        return None
+    document = (message.payload or {}).get("document") or {}
+    media_id, filename = str(document.get("id") or ""), str(document.get("filename") or "document")
+    mime_type = mimetypes.guess_type(filename)[0] or ""
+    if not media_id.startswith(media_store.SANDBOX_MEDIA_PREFIX) or mime_type not in media_store.EXTENSIONS:
+        return None
+    path = media_store.kept_file(media_id.removeprefix(media_store.SANDBOX_MEDIA_PREFIX), mime_type)
+    return (path, mime_type, filename) if path is not None else None

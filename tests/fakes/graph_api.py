@@ -7,6 +7,8 @@ and every request Meta would have rejected (`violations`), and fails on demand t
 fail: 5xx, throttling, permanent error codes, answers slower than the client waits, and being down.
 """
 
+import email.parser
+import email.policy
 import hashlib
 import itertools
 import json
@@ -22,6 +24,9 @@ from urllib.parse import urlsplit
 
 RECIPIENT = re.compile(r"^[1-9]\d{6,14}$")
 MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
+UPLOAD_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/media$")
+# What Meta takes as an uploaded document (its supported types) and how large: FIELD-NOTES / Cloud API media docs.
+UPLOAD_TYPES = {"application/pdf": 100 * 1024 * 1024, "image/jpeg": 5 * 1024 * 1024, "image/png": 5 * 1024 * 1024}
 MEDIA_INFO_PATH = re.compile(r"^/(v\d+\.\d+)/([^/?]+)$")
 MEDIA_DOWNLOAD_PATH = re.compile(r"^/whatsapp_business/attachments/\?mid=([^&]+)")
 MEDIA_FAILURES = ("server_error", "not_found", "disconnect")
@@ -401,6 +406,15 @@ class HostedMedia:
 
 
 @dataclass
+class UploadedMedia:
+    """A file the shop uploaded (POST /{phone-number-id}/media), to be sent by its id."""
+
+    data: bytes
+    mime_type: str
+    filename: str
+
+
+@dataclass
 class _MediaFailure:
     kind: str
     stage: str  # "info" (GET /{media-id}) or "download" (GET its URL)
@@ -491,6 +505,8 @@ class FakeGraphApi:
         self.media: dict[str, HostedMedia] = {}
         self.media_requests: list[str] = []  # the paths of every media GET that reached us
         self._media_failures: list[_MediaFailure] = []
+        self.uploads: dict[str, UploadedMedia] = {}  # by the media id we answered
+        self.upload_failures = 0  # the next this many uploads answer 500
         self._lock = threading.Condition()
         self._wamids = itertools.count(1)
         self._server = LocalHttpServer(self._handle)
@@ -581,6 +597,8 @@ class FakeGraphApi:
         if request.command == "GET":
             return self._handle_media(request)
         raw = read_body(request)
+        if UPLOAD_PATH.match(request.path):
+            return self._handle_upload(request, raw)
         match = MESSAGES_PATH.match(request.path)
         if request.command != "POST" or match is None:
             return self._reject(request, 400, Rejection(INVALID_PARAMETER, "Unsupported request"), None)
@@ -595,7 +613,7 @@ class FakeGraphApi:
             return self._reject(request, 400, Rejection(INVALID_PARAMETER, "body is not JSON"), None)
         if not isinstance(body, dict):
             return self._reject(request, 400, Rejection(INVALID_PARAMETER, "body is not an object"), None)
-        problems = meta_rejections(body, self.templates)
+        problems = meta_rejections(body, self.templates) + self._unknown_upload(body)
         if problems:
             return self._reject(request, 400, Rejection(problems[0].code, "; ".join(p.details for p in problems)), body)
         with self._lock:
@@ -624,6 +642,47 @@ class FakeGraphApi:
             return None  # the connection closes at once, before any answer
         status, code, message, details = ERRORS[failure.kind]
         return respond_json(request, status, _error(code, message, details))
+
+    def _unknown_upload(self, body: dict) -> list[Rejection]:
+        """A document sent by id must name a file uploaded here (a customer's media id is not the shop's to send)."""
+        part = body.get(body.get("type")) if body.get("type") == "document" else None
+        if not isinstance(part, dict) or "id" not in part:
+            return []
+        with self._lock:
+            known = part["id"] in self.uploads
+        return [] if known else [Rejection(INVALID_PARAMETER, f"media id {part['id']!r} was not uploaded")]
+
+    def _handle_upload(self, request: BaseHTTPRequestHandler, raw: bytes) -> None:
+        """POST /{version}/{phone-number-id}/media, multipart: messaging_product=whatsapp, type, file → {"id"}."""
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return self._reject(request, 401, Rejection(TOKEN_INVALID, "Invalid OAuth access token"), None)
+        if UPLOAD_PATH.match(request.path).group(2) != self.phone_number_id:
+            return self._reject(request, 400, Rejection(INVALID_PARAMETER, "Unknown phone number id"), None)
+        with self._lock:
+            failing = self.upload_failures > 0
+            self.upload_failures -= 1 if failing else 0
+        if failing:
+            status, code, message, details = ERRORS["server_error"]
+            return respond_json(request, status, _error(code, message, details))
+        fields, files = _multipart(request.headers.get("Content-Type", ""), raw)
+        problems = []
+        if fields.get("messaging_product") != "whatsapp":
+            problems.append("messaging_product must be whatsapp")
+        if "file" not in files:
+            problems.append("a file part is required")
+        else:
+            filename, mime_type, data = files["file"]
+            limit = UPLOAD_TYPES.get(mime_type)
+            if limit is None or fields.get("type") != mime_type:
+                problems.append(f"unsupported or mismatched type {mime_type!r} / {fields.get('type')!r}")
+            elif not data or len(data) > limit:
+                problems.append(f"file of {len(data)} bytes is empty or over {limit}")
+        if problems:
+            return self._reject(request, 400, Rejection(INVALID_PARAMETER, "; ".join(problems)), None)
+        media_id = str(10**15 + next(self._wamids))
+        with self._lock:
+            self.uploads[media_id] = UploadedMedia(data, mime_type, filename)
+        return respond_json(request, 200, {"id": media_id})
 
     def _handle_media(self, request: BaseHTTPRequestHandler) -> None:
         """GET /{version}/{media-id} → {url, mime_type, sha256, file_size, id}; GET that url → the bytes."""
@@ -714,6 +773,24 @@ class FakeGraphApi:
         respond_json(
             request, status, _error(problem.code, ERROR_TITLES.get(problem.code, "Invalid parameter"), problem.details)
         )
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], dict[str, tuple[str, str, bytes]]]:
+    """A multipart/form-data body as (fields, files: name → (filename, type, bytes)); empty when it is not one."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}, {}
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = (part.get_filename(), part.get_content_type(), data)
+        else:
+            fields[name] = data.decode()
+    return fields, files
 
 
 def _error(code: int, message: str, details: str) -> dict:

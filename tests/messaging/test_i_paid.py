@@ -136,3 +136,32 @@ def test_a_picture_sent_after_the_claim_stays_in_the_inbox_and_changes_nothing(c
     with app.app_context():
         kinds = db.session.scalars(select(Message.kind).where(Message.direction == "in")).all()
     assert kinds == ["text", "image"]
+
+
+def _picture(caption: str = "") -> dict:
+    part = {"id": "sandbox-" + "ab" * 32, "mime_type": "image/jpeg", "sha256": "ab" * 32, "caption": caption}
+    return payloads.inbound({"type": "image", "image": part}, wa_id=ASHA)
+
+
+def test_a_screenshot_from_a_customer_who_owes_goes_to_staff_and_changes_no_payment(client, app):
+    shop = _shop(app)
+    before = _payment_state(app, shop["order_id"])
+    receive(client, app, _picture("paid via gpay"))
+    order = the_order(app, shop["order_id"])
+    assert "payment proof" in order.attention
+    assert order.events[-1].kind == "whatsapp" and "picture" in order.events[-1].note
+    assert _payment_state(app, shop["order_id"]) == before  # a picture is no payment
+    with app.app_context():
+        picture = db.session.scalar(select(Message).where(Message.kind == "image"))
+        assert picture.order_id == shop["order_id"]  # shown beside the order in the inbox
+
+
+def test_a_picture_after_the_order_is_paid_or_from_a_stranger_flags_nothing(client, app):
+    shop = _shop(app)
+    _pay(app, shop["order_id"])
+    receive(client, app, _picture())
+    assert the_order(app, shop["order_id"]).attention == ""
+    stranger = payloads.inbound({"type": "image", "image": {"id": "sandbox-" + "cd" * 32}}, wa_id=STRANGER)
+    receive(client, app, stranger)
+    with app.app_context():
+        assert db.session.scalar(select(Order.attention).where(Order.id == shop["order_id"])) == ""

@@ -2,9 +2,13 @@
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from checkout import outbox
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models import Contact
+from checkout.models.messaging import Message
 from checkout.orders.desk import record_payment
 from tests.admin_helpers import make_staff, sign_in
 from tests.factories import customer, make_order, make_product, make_store
@@ -21,14 +25,18 @@ def test_the_sandbox_chat_shows_the_receipt_as_a_document_with_its_caption(make_
         owner = make_staff("owner")
         record_payment(order, method="upi", amount_minor=10_000, reference="UPI-1", staff=owner, expected_version=None)
         db.session.commit()
-        link = f"/o/{order.status_token}/receipt/{order.payments[0].id}.pdf"
         reference = order.reference
-    client = app.test_client()
-    sign_in(client, "owner@sunrise.example.com")
+        client = app.test_client()
+        sign_in(client, "owner@sunrise.example.com")
+        outbox.run_due()  # the sandbox "uploads" the PDF and sends it by id, as the Cloud API would
+        receipt = db.session.scalar(select(Message).where(Message.purpose == "receipt"))
+        opened = f"/sandbox/sent/{receipt.id}/document"
 
     page = client.get(f"/sandbox/chat/{DIGITS}").get_data(as_text=True)
-
     assert 'class="bubble-document"' in page
-    assert link in page and f"Receipt-{reference}-1.pdf" in page
+    assert f'href="{opened}"' in page and f"Receipt-{reference}-1.pdf" in page
     assert f"Receipt {reference}-1" in page  # the caption, in WhatsApp's bold
-    assert client.get(link).status_code == 200
+    response = client.get(opened)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(f"/sandbox/sent/{receipt.id + 1}/document").status_code == 404

@@ -1,17 +1,19 @@
 """One payment, one WhatsApp message: inside the 24-hour window the receipt PDF with its summary as caption."""
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from checkout import events, outbox
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models import Contact, get_store_settings
+from checkout.models.messaging import Message, OutboxItem
 from checkout.orders.desk import change_status, record_payment
 from checkout.orders.lifecycle import OrderStatus
 from checkout.receipts.message import receipt_message
+from checkout.whatsapp import attachments
 from checkout.whatsapp.limits import PayloadInvalid, check_payload
 from tests.admin_helpers import make_staff
 from tests.factories import customer, make_order, make_product
@@ -41,23 +43,61 @@ def test_a_payment_in_the_window_sends_the_receipt_as_one_document_meta_accepts(
     outbox.run_due()
     before = len(graph_api.messages_to(ASHA_DIGITS))
 
-    payment = _pay(order)
+    _pay(order)
     assert "failed" not in outbox.run_due()
 
     sent = graph_api.messages_to(ASHA_DIGITS)[before:]
     assert [m.type for m in sent] == ["document"]  # the receipt replaces the "payment received" text
     document = sent[0].body["document"]
-    assert document["link"].endswith(f"/o/{order.status_token}/receipt/{payment.id}.pdf")
-    assert document["filename"] == f"Receipt-{order.reference}-1.pdf"
+    assert "link" not in document  # uploaded, sent by id: Meta needs no public address for the customer's receipt
+    uploaded = graph_api.uploads[document["id"]]
+    assert uploaded.mime_type == "application/pdf" and uploaded.data.startswith(b"%PDF-")
+    assert uploaded.filename == document["filename"] == f"Receipt-{order.reference}-1.pdf"
     assert document["caption"].startswith(
         "Thank you, राहुल 😀 محمد! We've received ₹200.00 for order"
     )  # the shop's words
     assert f"\n\n*Receipt {order.reference}-1*" in document["caption"]
     assert len(document["caption"]) <= 1024
     assert graph_api.violations == []
-    # What Meta would fetch is the PDF.
-    response = cloud.test_client().get(urlsplit(document["link"]).path)
-    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    # The message row now names the file WhatsApp holds; the recipe it was made from is gone.
+    [row] = [m for m in outgoing_messages() if m.purpose == "receipt"]
+    assert row.payload["document"]["id"] == document["id"] and "attachment" not in row.payload
+
+
+def test_an_upload_that_fails_is_tried_again_and_the_receipt_goes_once(cloud, graph_api, variant_id):
+    _open_window(ASHA)
+    order = place(variant_id, phone=ASHA)
+    outbox.run_due()
+    before = len(graph_api.messages_to(ASHA_DIGITS))
+    graph_api.upload_failures = 1
+
+    _pay(order)
+    outbox.run_due()
+    item = db.session.scalar(select(OutboxItem).join(Message).where(Message.purpose == "receipt"))
+    assert item.status == "pending" and "upload" in item.last_error
+    assert graph_api.messages_to(ASHA_DIGITS)[before:] == []  # nothing reached the customer
+
+    item.next_attempt_at = utcnow()
+    db.session.commit()
+    outbox.run_due()
+    sent = graph_api.messages_to(ASHA_DIGITS)[before:]
+    assert [m.type for m in sent] == ["document"] and sent[0].body["document"]["id"] in graph_api.uploads
+    assert graph_api.violations == []
+
+
+def test_a_receipt_whose_payment_is_gone_fails_with_a_reason_and_sends_nothing(cloud, graph_api, variant_id):
+    _open_window(ASHA)
+    order = place(variant_id, phone=ASHA)
+    outbox.run_due()
+    payment = _pay(order)
+    row = db.session.scalar(select(Message).where(Message.purpose == "receipt"))
+    row.payload = {**row.payload, "attachment": {**row.payload["attachment"], "payment_id": payment.id + 1000}}
+    db.session.commit()
+
+    outbox.run_due()
+    db.session.refresh(row)
+    assert row.status == "failed" and "can no longer be made" in row.error_title
+    assert graph_api.uploads == {}
 
 
 def test_the_event_heard_twice_still_queues_one_receipt(cloud, graph_api, variant_id):
@@ -108,7 +148,7 @@ def test_a_long_order_still_makes_a_caption_within_meta_limit(cloud, graph_api, 
 
     assert len(message.payload["document"]["caption"]) <= 1024
     assert message.payload["document"]["caption"].endswith(f"…\nhttps://shop.example/o/{order.status_token}")
-    body = {"messaging_product": "whatsapp", "to": ASHA_DIGITS, **message.payload}
+    body = {"messaging_product": "whatsapp", "to": ASHA_DIGITS, **attachments.with_media_id(message.payload, "42")}
     assert meta_rejections(body, {}) == []
 
 

@@ -303,6 +303,8 @@ SHOPPER_ROUTES = [
     ("api.remove_cart_line", "DELETE", "/api/v1/carts/<token>/lines/<sku>"),
     ("api.order_cart", "POST", "/api/v1/carts/<token>/order"),
     ("payment_webhooks.receive_stripe", "POST", "/webhooks/payments/stripe"),
+    ("payment_webhooks.receive_razorpay", "POST", "/webhooks/payments/razorpay"),
+    ("payment_webhooks.receive_mpesa", "POST", "/webhooks/payments/mpesa/<secret>"),
 ]
 
 

@@ -84,3 +84,21 @@ def test_only_those_who_edit_settings_see_the_page(app, client):
     sign_in(client, "manager@sunrise.example.com")
     assert client.get(URL).status_code == 403
     assert client.post(URL, data=form(payment_provider="upi")).status_code == 403
+
+
+def test_the_owner_chooses_razorpay_when_its_keys_are_in_the_environment(make_app):
+    app = make_app(RAZORPAY_KEY_ID="rzp_test_key", RAZORPAY_KEY_SECRET="secret")
+    client = app.test_client()
+    with app.app_context():
+        make_store()
+        make_staff("owner")
+    sign_in(client, "owner@sunrise.example.com")
+    assert "Razorpay Payment Links (UPI, cards)" in client.get(URL).get_data(as_text=True)
+    assert client.post(URL, data=form(payment_provider="razorpay")).status_code == 303
+    assert stored(app)[0] == "razorpay"
+
+
+def test_razorpay_without_its_keys_is_refused_with_what_to_set(app, owner):
+    refused = owner.post(URL, data=form(payment_provider="razorpay"))
+    assert refused.status_code == 422 and "RAZORPAY_KEY_ID" in refused.get_data(as_text=True)
+    assert stored(app)[0] == ""

@@ -46,7 +46,8 @@ from tests.factories import (
     make_product,
     make_store,
 )
-from tests.fakes.stripe_api import SECRET_KEY, FakeStripe, stripe_signature
+from tests.fakes.stripe_api import SECRET_KEY as STRIPE_SECRET_KEY
+from tests.fakes.stripe_api import FakeStripe, stripe_signature
 from tests.messaging import payloads
 
 SECRET = "walk-webhook-secret"
@@ -196,6 +197,21 @@ def payment_requested(w: Walker) -> None:
     w.admin_post("payment-request")
     w.deliver()
     assert "upi://pay?pa=me@okaxis" in w.sandbox_chat(CUSTOMER_DIGITS)
+    assert 'id="pay-link"' in w.client.get(f"/o/{w.token}").get_data(as_text=True)
+
+
+def stripe_payment_requested(w: Walker) -> None:
+    """The shop moves to Stripe; staff ask again: a call-to-action button with the Checkout link reaches the chat."""
+    with w.app.app_context():
+        get_store_settings().payment_provider = "stripe"
+        db.session.commit()
+        db.session.remove()
+    w.admin_post("payment-request")
+    w.deliver()
+    with w.app.app_context():
+        sent = db.session.scalars(select(Message).where(Message.kind == "interactive").order_by(Message.id.desc()))
+        assert any((m.payload.get("interactive") or {}).get("type") == "cta_url" for m in sent)
+        db.session.remove()
     assert 'id="pay-link"' in w.client.get(f"/o/{w.token}").get_data(as_text=True)
 
 
@@ -361,6 +377,7 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("staff reply in the inbox", staff_reply_in_the_inbox, None, S.PENDING),
             Step("confirmed by the customer", customer_taps("confirm"), "status", S.CONFIRMED),
             Step("payment requested", payment_requested, "payment_request", S.CONFIRMED),
+            Step("payment requested through Stripe", stripe_payment_requested, "payment_request", S.CONFIRMED),
             Step("partial payment", payment("part"), "payment", S.CONFIRMED),
             Step("half the balance paid through Stripe", stripe_pays_half, "attention", S.CONFIRMED),
             Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
@@ -509,7 +526,7 @@ def check_the_step_happened(w: Walker, step: Step) -> None:
 
 @pytest.fixture
 def fake_stripe():
-    fake = FakeStripe()
+    fake = FakeStripe(webhook_secret=SECRET)
     yield fake
     fake.close()
 
@@ -520,7 +537,7 @@ def app(make_app, fake_stripe):
         WHATSAPP_PROVIDER="sandbox",
         WHATSAPP_APP_SECRET=SECRET,
         STRIPE_WEBHOOK_SECRET=SECRET,
-        STRIPE_SECRET_KEY=SECRET_KEY,
+        STRIPE_SECRET_KEY=STRIPE_SECRET_KEY,
         STRIPE_API_BASE=fake_stripe.url,
         STRIPE_TIMEOUT=2,
         STRIPE_MAX_NETWORK_RETRIES=0,

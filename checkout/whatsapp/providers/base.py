@@ -26,3 +26,7 @@ class Provider:
     def send(self, to_digits: str, payload: dict, tracking_key: str) -> str:
         """Send `payload` (a Cloud API message body without the recipient) to `to_digits`; return the wamid."""
         raise NotImplementedError
+
+    def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """Hand a file to WhatsApp to send by id (a receipt, say); return its media id."""
+        raise SendFailed(None, f"{self.name}: this provider cannot upload files", retryable=False)

@@ -20,6 +20,7 @@ class CloudApiProvider(Provider):
 
     def __init__(self, graph_url: str, version: str, phone_number_id: str, access_token: str, timeout: float):
         self.url = f"{graph_url}/{version}/{phone_number_id}/messages"
+        self.media_url = f"{graph_url}/{version}/{phone_number_id}/media"
         self.access_token = access_token
         self.timeout = timeout
 
@@ -65,12 +66,40 @@ class CloudApiProvider(Provider):
             raise SendFailed(None, f"Could not reach WhatsApp: {error.__class__.__name__}", retryable=True) from None
         return self._read(response)
 
+    def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """POST /{phone-number-id}/media (multipart): Meta keeps the file and answers its id, sent by id after.
+
+        Nothing reaches the customer yet, so any failure here, a timeout included, is simply tried again.
+        """
+        try:
+            response = _session.post(
+                self.media_url,
+                data={"messaging_product": "whatsapp", "type": mime_type},
+                files={"file": (filename, data, mime_type)},
+                headers={"Authorization": f"Bearer {self.access_token}"},
+                timeout=(min(5.0, self.timeout), self.timeout),
+            )
+        except requests.RequestException as error:
+            raise SendFailed(
+                None, f"Could not upload to WhatsApp: {error.__class__.__name__}", retryable=True
+            ) from None
+        try:
+            return self._read(response, answer="id")
+        except SendFailed as failed:
+            raise SendFailed(
+                failed.code, f"Could not upload the file: {failed.title}"[:280], failed.retryable
+            ) from None
+
     @staticmethod
-    def _read(response: requests.Response) -> str:
+    def _read(response: requests.Response, answer: str = "message") -> str:
         try:
             data = response.json()
         except ValueError:
             data = {}
+        if response.ok and answer == "id":
+            if isinstance(data.get("id"), str) and data["id"]:
+                return data["id"]
+            raise SendFailed(None, "WhatsApp took the file but returned no media id", retryable=True)
         if response.ok:
             messages = data.get("messages") or []
             if messages and messages[0].get("id"):
