@@ -72,15 +72,23 @@ class RefundChoice:
 
 
 def method_label(method: str) -> str:
-    return PROVIDER_REFUND_LABELS.get(method) or PAYMENT_RECORD_METHODS.get(method) or method
+    labels = (PROVIDER_REFUND_LABELS, PAYMENT_RECORD_METHODS, PROVIDER_PAYMENT_METHODS)
+    return next((names[method] for names in labels if method in names), method)
 
 
 def refund_choices(order: Order) -> list[RefundChoice]:
     """The order's payments with money left to give back, newest first (no query beyond its payments)."""
     return [
-        RefundChoice(payment, refundable_minor(order, payment), payment.method in PROVIDER_PAYMENT_METHODS)
+        RefundChoice(payment, refundable_minor(order, payment), _refunded_by_provider(payment))
         for payment in refundable_payments(order)
     ]
+
+
+def _refunded_by_provider(payment: Payment) -> bool:
+    try:
+        return refund_provider(payment) is not None
+    except RefundFailed:
+        return True  # its provider is not set up now: refunding says so
 
 
 def refund_timing(*methods: str) -> str:

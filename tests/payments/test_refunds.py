@@ -18,6 +18,7 @@ from checkout.models import Message, Order, Payment, StaffUser, get_store_settin
 from checkout.orders.desk import change_status, record_payment
 from checkout.orders.errors import PaymentRejected, RefundFailed, StaleOrder
 from checkout.orders.payment_states import payment_state_for
+from checkout.payments import requests
 from checkout.payments.events import process_payment_event, store_event
 from checkout.payments.refunds import give_back, refund_payment
 from checkout.payments.stripe_checkout import StripeProvider
@@ -26,6 +27,10 @@ from checkout.whatsapp import webhooks
 from tests.admin_helpers import make_staff, sign_in
 from tests.conftest import ON_POSTGRES
 from tests.factories import customer, make_order, make_product, make_store
+from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
+from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
+from tests.fakes.razorpay_api import WEBHOOK_SECRET as RAZORPAY_WEBHOOK_SECRET
+from tests.fakes.razorpay_api import FakeRazorpay
 from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.messaging import payloads
 
@@ -402,3 +407,42 @@ def test_a_provider_failure_is_shown_to_staff_on_the_order_page(app, fake_stripe
     page = response.get_data(as_text=True)
     assert re.search(r'role="alert">Stripe refused the refund for ₹1,000.00 \(HTTP 500\)', page)
     assert load(app, order_id).amount_refunded_minor == 0
+
+
+# --- the same flow with Razorpay --------------------------------------------------------------------------
+
+
+def test_a_razorpay_payment_goes_back_through_razorpay_and_the_customer_hears_5_to_7_days(make_app):
+    fake = FakeRazorpay(timeout_seconds=2)
+    try:
+        app = make_app(
+            RAZORPAY_KEY_ID=RAZORPAY_KEY_ID,
+            RAZORPAY_KEY_SECRET=RAZORPAY_KEY_SECRET,
+            RAZORPAY_WEBHOOK_SECRET=RAZORPAY_WEBHOOK_SECRET,
+            RAZORPAY_API_BASE=fake.url,
+            RAZORPAY_TIMEOUT=2,
+            WHATSAPP_APP_SECRET="refund-webhook-secret",
+        )
+        client = app.test_client()
+        fake.webhook = lambda raw, headers: (
+            client.post("/webhooks/payments/razorpay", data=raw, headers=headers).status_code
+        )
+        with app.app_context():
+            make_store(delivery_fee_minor=5000, payment_provider="razorpay")
+            variant = make_product("Silk Saree", price_minor=579_400, stock=5).variants[0]
+            order = make_order([(variant, 1)], details=customer(phone=ASHA, payment_method="transfer"))
+            make_staff("owner")
+            link = requests.request_payment(order).provider_reference
+            order_id = order.id
+        assert fake.deliver(fake.pay(link)) == 200
+        customer_writes(app)
+        refund(app, order_id, 100_000)
+        [(refund_id, made)] = fake.refunds.items()
+        order = load(app, order_id)
+        assert made["amount"] == 100_000 and made["payment_id"] == order.payments[0].reference
+        assert (order.payments[-1].method, order.payments[-1].reference) == ("razorpay", refund_id)
+        assert order.payment_status == "partly_refunded"
+        [text] = refund_messages(app)
+        assert "we have refunded ₹1,000.00" in text and "within 5–7 business days" in text
+    finally:
+        fake.close()
