@@ -289,19 +289,21 @@ GiveBack = Callable[[Order, Payment, int], str]
 
 def give_back_and_record(
     order: Order, plan: list[tuple[Payment, int]], *, reason: str, staff: StaffUser, give_back: GiveBack | None
-) -> list[Payment]:
+) -> list[tuple[Payment, str]]:
     """Give each portion of `plan` back (through `give_back`) and record it as a refund row, in the caller's
     transaction. When a provider fails after another already refunded, the error says so: the same refund
     asked again (same amounts, same order version) finds those provider refunds again instead of repeating them.
     """
-    refunds: list[Payment] = []
+    refunds: list[tuple[Payment, str]] = []  # each refund row and its provider's refund id ("" by hand)
     for payment, amount_minor in plan:
         try:
             provider_refund_id = give_back(order, payment, amount_minor) if give_back else ""
         except RefundFailed as error:
-            made = [refund for refund in refunds if refund.method in PROVIDER_PAYMENT_METHODS]
+            made = [(refund, refund_id) for refund, refund_id in refunds if refund_id]
             if made:
-                done = ", ".join(f"{format_money(r.amount_minor, order.currency)} ({r.reference})" for r in made)
+                done = ", ".join(
+                    f"{format_money(r.amount_minor, order.currency)} ({refund_id})" for r, refund_id in made
+                )
                 raise RefundFailed(
                     f"{error} Already refunded by the provider: {done}. Refund the same amount again to finish: "
                     "what was refunded is not refunded twice."
@@ -309,9 +311,10 @@ def give_back_and_record(
             raise
         note = f"Reason: {reason.strip()}" if provider_refund_id else ""
         reference = (provider_refund_id or reason).strip()[:120]
-        refunds.append(
-            _add_payment(order, "refund", payment.method, amount_minor, reference, staff, refund_of=payment, note=note)
+        refund = _add_payment(
+            order, "refund", payment.method, amount_minor, reference, staff, refund_of=payment, note=note
         )
+        refunds.append((refund, provider_refund_id))
     return refunds
 
 

@@ -133,9 +133,10 @@ def refund_payment(
     with order_change(order, expected_version):
         db.session.refresh(order, ["payments"])  # the payments as the lock's holder committed them
         plan = plan_refund(order, payment_id, amount_minor, reason)
-        refunds = give_back_and_record(order, plan, reason=reason, staff=staff, give_back=give_back)
+        done = give_back_and_record(order, plan, reason=reason, staff=staff, give_back=give_back)
+        refunds = [refund for refund, _ in done]
         events.publish(events.REFUND_RECORDED, order=order, refunds=refunds, tell_customer=True)
-    return RefundDone(refunds, [r.reference for r in refunds if r.method in PROVIDER_PAYMENT_METHODS])
+    return RefundDone(refunds, [refund_id for _, refund_id in done if refund_id])
 
 
 def give_back(order: Order, payment: Payment, amount_minor: int) -> str:
