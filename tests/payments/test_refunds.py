@@ -276,6 +276,26 @@ def test_a_stripe_payment_is_refunded_through_stripe_when_staff_cancel_and_refun
     assert refund_messages(app) == []  # the cancellation message says it: one message, not two
 
 
+def test_cancelling_with_a_refund_while_stripe_is_down_cancels_nothing_and_says_why(app, fake_stripe, order_id):
+    paid_through_stripe(app, fake_stripe, order_id)
+    fake_stripe.fail_next("server_error")
+    with app.app_context():
+        order, owner = db.session.get(Order, order_id), owner_of(app)
+        with pytest.raises(RefundFailed, match="HTTP 500"):
+            change_status(
+                order,
+                "cancelled",
+                staff=owner,
+                expected_version=None,
+                note="Out of stock",
+                refund_paid=True,
+                give_back=give_back,
+            )
+    order = load(app, order_id)
+    assert (order.status, order.payment_status, len(order.payments)) == ("pending", "paid", 1)
+    assert fake_stripe.refunds == {}
+
+
 # --- by hand ---------------------------------------------------------------------------------------------
 
 
