@@ -72,10 +72,16 @@ class PaymentForm(VersionedForm):
 
 
 class RefundForm(VersionedForm):
+    # The payment the money goes back from; its choices are the order's refundable payments (set by the view).
+    payment = SelectField("Refund from", validate_choice=False, validators=[Optional()])
     amount = StringField(
-        "Amount", validators=[DataRequired(message="Enter the amount refunded."), Length(max=MAX_AMOUNT_TEXT)]
+        "Amount to refund",
+        validators=[DataRequired(message="Enter the amount to refund."), Length(max=MAX_AMOUNT_TEXT)],
     )
-    reason = StringField("Reason", validators=[DataRequired(message="Say why the money is refunded."), Length(max=120)])
+    reason = StringField(
+        "Reason for the refund",
+        validators=[DataRequired(message="Say why the money is refunded."), Length(max=120)],
+    )
 
 
 class BulkStatusForm(FlaskForm):

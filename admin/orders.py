@@ -17,11 +17,13 @@ from admin.order_forms import AssignForm, BulkStatusForm, FulfilmentForm, NoteFo
 from checkout.extensions import db
 from checkout.models import StaffUser
 from checkout.models.store import get_store_settings
-from checkout.money import InvalidAmount, format_amount_for_input, parse_amount
+from checkout.money import InvalidAmount, format_amount_for_input, format_money, parse_amount
 from checkout.orders import desk, export, queries
 from checkout.orders.error_responses import http_status
 from checkout.orders.errors import InvalidFulfilment, OrderError, PaymentRejected
 from checkout.orders.lifecycle import OrderStatus, allowed_transitions
+from checkout.orders.payment_states import PAYMENT_STATE_LABELS
+from checkout.payments import refunds
 from checkout.payments.display import staff_payment_request
 from checkout.payments.providers import REQUEST_ON_DEMAND
 from checkout.payments.requests import PaymentNotRequested, request_payment
@@ -29,7 +31,7 @@ from checkout.receipts.pdf import receipt_download
 from checkout.receipts.receipt import receipt_payment
 from checkout.staff.permissions import Permission
 from checkout.web.fragments import render_page_or_block, wants_fragment
-from checkout.web.integer_input import parse_whole_number
+from checkout.web.integer_input import parse_id, parse_whole_number
 from checkout.whatsapp import consent
 
 
@@ -44,6 +46,7 @@ def filters_from_request() -> queries.OrderFilters:
     args = request.args
     status = args.get("status", "")
     source = args.get("source", "")
+    payment = args.get("payment", "")
     return queries.OrderFilters(
         status=status if status in OrderStatus.__members__.values() else None,
         search=args.get("q", "")[:100],
@@ -51,6 +54,7 @@ def filters_from_request() -> queries.OrderFilters:
         date_to=_parse_date(args.get("to")),
         assigned_to=args.get("assigned", "")[:12],
         source=source if source in queries.SOURCES else None,
+        payment=payment if payment in PAYMENT_STATE_LABELS else None,
     )
 
 
@@ -74,6 +78,7 @@ def orders():
         page=page,
         counts=queries.status_counts(filters),
         statuses=list(OrderStatus),
+        payment_states=PAYMENT_STATE_LABELS,
         staff=_staff_choices(),
         newest_id=queries.newest_order_id(),
         bulk_form=BulkStatusForm(),
@@ -149,7 +154,7 @@ def _detail_context(order, **forms):
         assign_form=assign,
         note_form=forms.pop("note_form", None) or NoteForm(formdata=None),
         payment_form=forms.pop("payment_form", None) or PaymentForm(formdata=None, amount=_balance_due(order)),
-        refund_form=forms.pop("refund_form", None) or RefundForm(formdata=None),
+        refund_form=_refund_form(order, forms.pop("refund_form", None)),
         error=forms.pop("error", None),
         error_code=forms.pop("error_code", None),
         success=forms.pop("success", None),
@@ -210,7 +215,7 @@ def order_status(reference: str):
     form = StatusForm()
     if not form.validate():
         return _failed(order, InvalidFulfilment("status", _first_error(form)))
-    if form.refund_paid and not can(Permission.REFUND_PAYMENTS):
+    if form.refund_paid and not can(Permission.APPROVE_REFUNDS):
         return _failed(order, PaymentRejected("Only staff who may refund can refund a cancelled order's money."))
     shipping = None
     if form.carrier.data or form.tracking_number.data or form.tracking_url.data:
@@ -229,6 +234,7 @@ def order_status(reference: str):
             note=form.note.data or "",
             fulfilment=shipping,
             refund_paid=form.refund_paid,
+            give_back=refunds.give_back,
         )
     except OrderError as error:
         return _failed(order, error)
@@ -336,22 +342,48 @@ def order_payment_request(reference: str):
 
 
 @bp.post("/orders/<reference>/refunds")
-@requires(Permission.REFUND_PAYMENTS)
+@requires(Permission.APPROVE_REFUNDS)
 def order_refund(reference: str):
+    """Give money back: through the payment's provider when it refunds (Stripe), else recorded by hand."""
     form = RefundForm()
     order = _load(reference)
     if not form.validate():
         return _failed(order, InvalidFulfilment("refund", _first_error(form)), refund_form=form)
     try:
         amount = _typed_amount(form.amount.data, order.currency)
-        desk.refund_payment(
-            order, amount_minor=amount, reason=form.reason.data, staff=current_user, expected_version=form.version.data
+        done = refunds.refund_payment(
+            order,
+            payment_id=_chosen_payment_id(form.payment.data),
+            amount_minor=amount,
+            reason=form.reason.data,
+            staff=current_user,
+            expected_version=form.version.data,
         )
     except InvalidAmount as error:
         return _failed(order, InvalidFulfilment("amount", error.message), refund_form=form)
     except OrderError as error:
         return _failed(order, error, refund_form=form)
-    return _after_change(order, "Refund recorded.")
+    amount_text = format_money(done.amount_minor, order.currency, get_store_settings().locale)
+    how = f" (provider refund {', '.join(done.provider_refund_ids)})" if done.provider_refund_ids else ""
+    return _after_change(order, f"Refunded {amount_text}{how}. The customer is told in WhatsApp.")
+
+
+def _chosen_payment_id(text: str | None) -> int | None:
+    """None: the newest refundable payment; 0 (no payment has it) for anything that is not an id."""
+    if not text:
+        return None
+    return parse_id(text) or 0
+
+
+def _refund_form(order, form: RefundForm | None) -> RefundForm:
+    form = form or RefundForm(formdata=None)
+    locale = get_store_settings().locale
+    choices = [(str(c.payment.id), c.label(order.currency, locale)) for c in refunds.refund_choices(order)]
+    if len(choices) > 1:  # the whole order at once: from the newest payments first
+        left = format_money(order.amount_paid_minor, order.currency, locale)
+        choices.insert(0, ("", f"Any payment, newest first — up to {left}"))
+    form.payment.choices = choices
+    return form
 
 
 def _first_error(form) -> str:

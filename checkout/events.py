@@ -13,6 +13,7 @@ from collections.abc import Callable
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 PAYMENT_RECORDED = "payment.recorded"
+REFUND_RECORDED = "refund.recorded"  # published with order, payment (the refund row), tell_customer
 MESSAGE_FAILED = "message.failed"  # published with message=Message, failure=SendFailed, in its transaction
 # published with conversation=Conversation, reason=str when a chat starts waiting for a person
 CONVERSATION_WAITING = "conversation.waiting_for_person"

@@ -27,6 +27,7 @@ from checkout.orders.lifecycle import OrderStatus, record_event, transition
 from checkout.outbox import enqueue_shop_webhook, enqueue_whatsapp
 from checkout.payments import request_messages
 from checkout.payments.events import retry_leftover_events
+from checkout.payments.refunds import refund_timing
 from checkout.payments.reminders import act_on_unpaid_orders, send_payment_reminders
 from checkout.payments.requests import open_request_of, retry_failed_requests, send_request_messages
 from checkout.phones import phone_forms
@@ -157,6 +158,24 @@ def on_payment_recorded(order: Order, payment, tell_customer: bool = True) -> No
     # Outside the 24-hour window only a template may go (a document would be refused, 131047); it links the
     # status page, where the receipt is.
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"payment:{payment.id}", order=order)
+
+
+@events.subscribe(events.REFUND_RECORDED)
+def on_refund_recorded(order: Order, refunds: list, tell_customer: bool = True) -> None:
+    """The customer hears once how much was given back and when to expect it (the longest wait of the methods it
+    went back to)."""
+    if not messaging_enabled() or not tell_customer or not refunds:
+        return
+    outbound = messages.refund_issued(
+        order,
+        get_store_settings(),
+        status_url=status_url(order),
+        refund_amount_minor=sum(refund.amount_minor for refund in refunds),
+        refund_timing=refund_timing(*(refund.method for refund in refunds)),
+        in_window=in_window(order.customer_phone),
+        language=chats.template_language_for(order.customer_phone),
+    )
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"refund:{refunds[0].id}", order=order)
 
 
 @events.subscribe(account_health.SENDING_PAUSED)

@@ -19,6 +19,8 @@ class Order(db.Model):
         Index("ix_orders_status_created", "status", "created_at", "id"),
         Index("ix_orders_created_id", "created_at", "id"),
         Index("ix_orders_customer_phone", "customer_phone"),
+        # The desk's payment filter ("awaiting payment", "refunded"…), paged newest first like the rest.
+        Index("ix_orders_payment_status_created", "payment_status", "created_at", "id"),
         # Only the open orders (lifecycle.OPEN_STATUSES; a test holds the two together), so the desk's tab
         # counts under any filter but a search are read from this small index alone.
         Index(
@@ -61,9 +63,11 @@ class Order(db.Model):
     tracking_number: Mapped[str] = mapped_column(String(80), default="", index=True)  # couriers' webhooks
     tracking_url: Mapped[str] = mapped_column(String(300), default="")
     expected_delivery_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    # Payment, recorded apart from fulfilment: unpaid → partially_paid → paid → refunded.
+    # Payment, recorded apart from fulfilment: its state (checkout/orders/payment_states.py decides it), what the
+    # customer has paid less what was given back, and what was given back.
     payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")
     amount_paid_minor: Mapped[int] = mapped_column(Integer, default=0)
+    amount_refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
     # Something staff should look at (a number mismatch, a message that failed); empty when all is well.
     attention: Mapped[str] = mapped_column(String(300), default="")
     # WhatsApp: when the customer's number was proven (they wrote to us from it), and the one reminder.
@@ -97,8 +101,8 @@ class Order(db.Model):
 
     @property
     def balance_minor(self) -> int:
-        """What the customer still owes."""
-        return max(0, self.total_minor - self.amount_paid_minor)
+        """What the customer still owes: money given back is no longer owed (a refund takes it off the order)."""
+        return max(0, (self.total_minor or 0) - (self.amount_paid_minor or 0) - (self.amount_refunded_minor or 0))
 
 
 class OrderLine(db.Model):
@@ -188,8 +192,11 @@ class Payment(db.Model):
     method: Mapped[str] = mapped_column(String(24))
     amount_minor: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str] = mapped_column(String(120), default="")
+    # A refund: the payment it gives money back from (None for refunds recorded before refunds named one).
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     recorded_by_name: Mapped[str] = mapped_column(String(80), default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     order: Mapped[Order] = relationship(back_populates="payments")
+    refund_of: Mapped["Payment | None"] = relationship(remote_side="Payment.id")

@@ -5,7 +5,7 @@ staff member's page showed; if someone else changed the order since, StaleOrder 
 nothing is written (and the version column catches the same race between two open transactions).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,10 +25,14 @@ from checkout.orders.errors import (
     NotAllowedInBulk,
     OrderError,
     PaymentRejected,
+    ReasonRequired,
     RefundDecisionNeeded,
+    RefundFailed,
     StaleOrder,
+    TransitionNotAllowed,
 )
-from checkout.orders.lifecycle import OrderStatus, record_event, transition
+from checkout.orders.lifecycle import OrderStatus, can_transition, record_event, transition
+from checkout.orders.payment_states import refresh_payment_state
 from checkout.orders.queries import get_order_by_reference
 
 PAYMENT_RECORD_METHODS = {
@@ -108,14 +112,16 @@ def change_status(
     note: str = "",
     fulfilment: FulfilmentDetails | None = None,
     refund_paid: bool | None = None,
+    give_back: "GiveBack | None" = None,
 ) -> None:
     """Move the order along the state machine; shipping may carry the tracking details with it.
 
     A cash-on-delivery order marked delivered has its balance recorded as collected, before the status
     changes, so the one "delivered" message the customer gets already says it is paid.
 
-    Cancelling an order with money paid needs `refund_paid`: True refunds all of it now (a refund row, as
-    refund_payment records), False keeps it for now; the cancellation message says which.
+    Cancelling an order with money paid needs `refund_paid`: True refunds all of it now, each payment through
+    `give_back` (payments.refunds.give_back: the provider's refund, or by hand), False keeps it for now; the
+    cancellation message says which.
     """
     with order_change(order, expected_version):
         if fulfilment is not None:
@@ -126,7 +132,12 @@ def change_status(
             if refund_paid is None:
                 raise RefundDecisionNeeded(format_money(order.amount_paid_minor, order.currency))
             if refund_paid:
-                _refund(order, order.amount_paid_minor, f"Order cancelled: {note}".strip(": "), staff)
+                # Refused before any money moves: a provider's refund can't be rolled back with the transaction.
+                if not can_transition(order, target):
+                    raise TransitionNotAllowed(OrderStatus(order.status), OrderStatus(target))
+                if not note.strip():
+                    raise ReasonRequired()
+                _refund_everything(order, f"Order cancelled: {note}".strip(": "), staff, give_back)
         transition(order, target, actor=staff.name, note=note, staff_user_id=staff.id)
 
 
@@ -157,17 +168,6 @@ def add_note(order: Order, text: str, *, staff: StaffUser) -> None:
         record_event(order, "note", staff.name, note=text, staff_user_id=staff.id)
 
 
-def _refresh_payment_status(order: Order) -> None:
-    if order.amount_paid_minor >= order.total_minor:
-        order.payment_status = "paid"
-    elif order.amount_paid_minor > 0:
-        order.payment_status = "partially_paid"
-    elif any(p.kind == "refund" for p in order.payments):
-        order.payment_status = "refunded"
-    else:
-        order.payment_status = "unpaid"
-
-
 def _add_payment(
     order: Order,
     kind: str,
@@ -177,29 +177,35 @@ def _add_payment(
     staff: StaffUser | None,
     tell: bool = True,
     actor: str = "",
-):
+    refund_of: Payment | None = None,
+    note: str = "",
+) -> Payment:
     """Record money in or out; `staff` recorded it, or (None) a provider's webhook named by `actor`."""
     actor = staff.name if staff else actor
     staff_id = staff.id if staff else None
-    order.payments.append(
-        Payment(
-            kind=kind,
-            method=method,
-            amount_minor=amount_minor,
-            reference=reference,
-            recorded_by_id=staff_id,
-            recorded_by_name=actor,
-        )
+    payment = Payment(
+        kind=kind,
+        method=method,
+        amount_minor=amount_minor,
+        reference=reference,
+        refund_of=refund_of,
+        recorded_by_id=staff_id,
+        recorded_by_name=actor,
     )
+    order.payments.append(payment)
     order.amount_paid_minor += amount_minor if kind == "payment" else -amount_minor
-    _refresh_payment_status(order)
+    if kind == "refund":
+        order.amount_refunded_minor = (order.amount_refunded_minor or 0) + amount_minor
+    refresh_payment_state(order)
     amount = format_money(amount_minor, order.currency)
     label = recorded_method_label(method)
     what = f"Payment of {amount} received ({label})" if kind == "payment" else f"Refund of {amount} ({label})"
-    record_event(order, kind, actor, note=what + (f" — {reference}" if reference else ""), staff_user_id=staff_id)
+    what += (f" — {reference}" if reference else "") + (f" · {note}" if note else "")
+    record_event(order, kind, actor, note=what, staff_user_id=staff_id)
+    db.session.flush()
     if kind == "payment":
-        db.session.flush()
-        events.publish(events.PAYMENT_RECORDED, order=order, payment=order.payments[-1], tell_customer=tell)
+        events.publish(events.PAYMENT_RECORDED, order=order, payment=payment, tell_customer=tell)
+    return payment
 
 
 def record_payment(
@@ -236,24 +242,93 @@ def record_provider_payment(order: Order, *, method: str, amount_minor: int, ref
     _add_payment(order, "payment", method, amount_minor, reference.strip()[:120], None, actor=actor)
 
 
-def refund_payment(
-    order: Order, *, amount_minor: int, reason: str, staff: StaffUser, expected_version: int | None
-) -> None:
-    with order_change(order, expected_version):
-        if not reason.strip():
-            raise PaymentRejected("Say why the money is refunded.")
-        if amount_minor <= 0:
-            raise PaymentRejected("The amount must be more than zero.")
-        if amount_minor > order.amount_paid_minor:
-            raise PaymentRejected(
-                f"Only {format_money(order.amount_paid_minor, order.currency)} has been paid on this order."
-            )
-        _refund(order, amount_minor, reason, staff)
+def refundable_minor(order: Order, payment: Payment) -> int:
+    """What may still be given back from `payment`: never more than it brought in, less its refunds, nor more
+    than the order holds (refunds recorded before refunds named their payment count against the order only)."""
+    if payment.kind != "payment":
+        return 0
+    refunded = sum(p.amount_minor for p in order.payments if p.kind == "refund" and p.refund_of_id == payment.id)
+    return max(0, min(payment.amount_minor - refunded, order.amount_paid_minor))
 
 
-def _refund(order: Order, amount_minor: int, reason: str, staff: StaffUser) -> None:
-    method = order.payments[-1].method if order.payments else "other"
-    _add_payment(order, "refund", method, amount_minor, reason.strip()[:120], staff)
+def refundable_payments(order: Order) -> list[Payment]:
+    """The order's payments with money left to give back, newest first."""
+    return [p for p in reversed(order.payments) if refundable_minor(order, p) > 0]
+
+
+def plan_refund(order: Order, payment_id: int | None, amount_minor: int, reason: str) -> list[tuple[Payment, int]]:
+    """How `amount_minor` goes back: from the payment `payment_id`, or (None) from the newest payments first.
+
+    Raises PaymentRejected when it can't: no reason, nothing to refund, or more than that payment (or the whole
+    order) has left to give back. The caller holds the order's lock, so what is left is what was committed.
+    Payments refunded by hand come first and providers' last, so a provider's failure leaves nothing behind.
+    """
+    if not reason.strip():
+        raise PaymentRejected("Say why the money is refunded.")
+    if amount_minor <= 0:
+        raise PaymentRejected("The amount must be more than zero.")
+    if payment_id is not None:
+        payment = next((p for p in order.payments if p.id == payment_id and p.kind == "payment"), None)
+        if payment is None:
+            raise PaymentRejected("Choose the payment to refund.")
+        sources = [(payment, refundable_minor(order, payment))]
+    else:
+        sources = [(payment, refundable_minor(order, payment)) for payment in refundable_payments(order)]
+    left = min(sum(amount for _, amount in sources), order.amount_paid_minor)
+    if amount_minor > left:
+        raise PaymentRejected(
+            f"At most {format_money(left, order.currency)} can be refunded"
+            + (" from this payment" if payment_id is not None else "")
+            + (": it has all been refunded already." if left == 0 else ".")
+        )
+    plan, still = [], amount_minor
+    for payment, available in sources:
+        if still > 0 and available > 0:
+            plan.append((payment, min(still, available)))
+            still -= plan[-1][1]
+    return sorted(plan, key=lambda portion: portion[0].method in PROVIDER_PAYMENT_METHODS)
+
+
+# Gives `amount` of `payment` back through its provider, under the order's lock; the provider's refund id, or ""
+# when the shop gives it back by hand. Raises RefundFailed when the provider fails (nothing is then recorded).
+GiveBack = Callable[[Order, Payment, int], str]
+
+
+def give_back_and_record(
+    order: Order, plan: list[tuple[Payment, int]], *, reason: str, staff: StaffUser, give_back: GiveBack | None
+) -> list[tuple[Payment, str]]:
+    """Give each portion of `plan` back (through `give_back`) and record it as a refund row, in the caller's
+    transaction. When a provider fails after another already refunded, the error says so: the same refund
+    asked again (same amounts, same order version) finds those provider refunds again instead of repeating them.
+    """
+    refunds: list[tuple[Payment, str]] = []  # each refund row and its provider's refund id ("" by hand)
+    for payment, amount_minor in plan:
+        try:
+            provider_refund_id = give_back(order, payment, amount_minor) if give_back else ""
+        except RefundFailed as error:
+            made = [(refund, refund_id) for refund, refund_id in refunds if refund_id]
+            if made:
+                done = ", ".join(
+                    f"{format_money(r.amount_minor, order.currency)} ({refund_id})" for r, refund_id in made
+                )
+                raise RefundFailed(
+                    f"{error} Already refunded by the provider: {done}. Refund the same amount again to finish: "
+                    "what was refunded is not refunded twice."
+                ) from None
+            raise
+        note = f"Reason: {reason.strip()}" if provider_refund_id else ""
+        reference = (provider_refund_id or reason).strip()[:120]
+        refund = _add_payment(
+            order, "refund", payment.method, amount_minor, reference, staff, refund_of=payment, note=note
+        )
+        refunds.append((refund, provider_refund_id))
+    return refunds
+
+
+def _refund_everything(order: Order, reason: str, staff: StaffUser, give_back: GiveBack | None) -> None:
+    """The cancellation's refund of all the order holds, payment by payment; the cancellation message says it."""
+    plan = plan_refund(order, None, order.amount_paid_minor, reason)
+    give_back_and_record(order, plan, reason=reason, staff=staff, give_back=give_back)
 
 
 @dataclass

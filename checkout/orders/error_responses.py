@@ -34,6 +34,7 @@ RESPONSES: dict[ErrorCode, ErrorResponse] = {
     ErrorCode.INVALID_FULFILMENT: ErrorResponse(422, "invalid_fulfilment"),
     ErrorCode.NOT_ALLOWED_IN_BULK: ErrorResponse(422, "not_allowed_in_bulk"),
     ErrorCode.REFUND_DECISION_NEEDED: ErrorResponse(422, "refund_decision_needed"),
+    ErrorCode.REFUND_FAILED: ErrorResponse(502, "refund_failed"),  # the provider's failure, not the request's
     # A discount code refused: shown beside the code box; the API names the reason in its code.
     ErrorCode.COUPON_UNKNOWN: ErrorResponse(422, "coupon_unknown", on_form=True),
     ErrorCode.COUPON_PAUSED: ErrorResponse(422, "coupon_paused", on_form=True),

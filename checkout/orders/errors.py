@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     INVALID_FULFILMENT = "invalid_fulfilment"
     NOT_ALLOWED_IN_BULK = "not_allowed_in_bulk"
     REFUND_DECISION_NEEDED = "refund_decision_needed"
+    REFUND_FAILED = "refund_failed"
     COUPON_UNKNOWN = "coupon_unknown"
     COUPON_PAUSED = "coupon_paused"
     COUPON_NOT_STARTED = "coupon_not_started"
@@ -187,6 +188,15 @@ class StaleOrder(OrderError):
 
 class PaymentRejected(OrderError):
     code = ErrorCode.PAYMENT_REJECTED
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+class RefundFailed(OrderError):
+    """The payment provider did not give the money back (down, refused): nothing was recorded."""
+
+    code = ErrorCode.REFUND_FAILED
 
     def __init__(self, message: str):
         self.message = message

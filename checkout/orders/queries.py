@@ -1,7 +1,8 @@
 """Finding orders for the order desk: filters, status counts and keyset pagination.
 
 Pages are cut by (created_at, id) rather than OFFSET, so page 500 costs what page 1 costs; the
-indexes ix_orders_created_id and ix_orders_status_created serve these queries.
+indexes ix_orders_created_id, ix_orders_status_created and (for the payment filter)
+ix_orders_payment_status_created serve these queries.
 """
 
 import base64
@@ -14,6 +15,7 @@ from sqlalchemy.orm import selectinload, undefer
 from checkout.extensions import db
 from checkout.models.orders import OPEN_STATUSES_SQL, Order
 from checkout.orders.lifecycle import OPEN_STATUSES, OrderStatus
+from checkout.orders.payment_states import payment_state_condition
 from checkout.orders.references import find_reference
 from checkout.web.integer_input import parse_id
 
@@ -29,6 +31,7 @@ class OrderFilters:
     date_to: date | None = None
     assigned_to: str = ""  # "" any, "none" unassigned, or a staff user id
     source: str | None = None
+    payment: str | None = None  # a payment state (orders/payment_states.py), e.g. "unpaid": awaiting payment
 
     def without_status(self) -> "OrderFilters":
         return replace(self, status=None)
@@ -40,6 +43,8 @@ def _conditions(filters: OrderFilters) -> list:
         conditions.append(Order.status == filters.status)
     if filters.source:
         conditions.append(Order.source == filters.source)
+    if filters.payment:
+        conditions.append(payment_state_condition(filters.payment))
     if filters.date_from:
         conditions.append(Order.created_at >= datetime.combine(filters.date_from, time.min, UTC))
     if filters.date_to:

@@ -4,11 +4,11 @@ Every figure is one aggregate query (COUNT/SUM ... GROUP BY), never a loop over 
 the same on SQLite and PostgreSQL. Periods are half-open [start, end) instants; their days are the shop's
 days (midnight to midnight in its time zone), worked out here in Python so daylight saving and either
 database read them alike. Cancelled orders never count as orders; revenue counts only orders confirmed or
-later (a pending order is not money yet). The funnel follows carts and orders from their first step to
+later (a pending order is not money yet); payment states count every order that holds or gave back money. The funnel follows carts and orders from their first step to
 delivery: every order placed counts as placed, cancelled or not.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, literal, literal_column, null, select, union_all
@@ -19,6 +19,7 @@ from checkout.extensions import db
 from checkout.models.carts import Cart
 from checkout.models.orders import Order, OrderEvent, Payment
 from checkout.orders.lifecycle import OrderStatus
+from checkout.orders.payment_states import PAYMENT_STATE_LABELS, payment_state_condition
 
 S = OrderStatus
 # Plain strings in queries: the status column is text, and drivers differ in how they send enum members.
@@ -95,6 +96,9 @@ class PeriodTotals:
     # One (currency, amount in minor units) per currency, largest first: a shop that changed its currency
     # has orders in both, and adding rupees to shillings would be meaningless.
     revenue: list[tuple[str, int]]
+    # Orders created in the period per payment state (orders/payment_states.py), in PAYMENT_STATE_LABELS' order.
+    # Cancelled orders count here when they hold or gave back money; never as awaiting payment.
+    payment_states: dict[str, int] = field(default_factory=dict)
 
 
 def _not_cancelled_between(start: datetime, end: datetime):
@@ -102,17 +106,24 @@ def _not_cancelled_between(start: datetime, end: datetime):
 
 
 def period_totals(period: Period) -> PeriodTotals:
-    """Orders not cancelled, and the revenue of those confirmed or later, created in the period."""
+    """Orders not cancelled, the revenue of those confirmed or later, and the orders in each payment state,
+    created in the period: one query."""
+    not_cancelled = Order.status != CANCELLED
     revenue_of_confirmed = func.sum(Order.total_minor).filter(Order.status.in_(CONFIRMED_OR_LATER))
+    states = list(PAYMENT_STATE_LABELS)
     rows = db.session.execute(
-        select(Order.currency, func.count(Order.id), func.coalesce(revenue_of_confirmed, 0))
-        .where(*_not_cancelled_between(period.start, period.end))
+        select(
+            Order.currency,
+            func.count(Order.id).filter(not_cancelled),
+            func.coalesce(revenue_of_confirmed, 0),
+            *(func.count(Order.id).filter(payment_state_condition(state)) for state in states),
+        )
+        .where(Order.created_at >= period.start, Order.created_at < period.end)
         .group_by(Order.currency)
     ).all()
-    revenue = sorted(
-        ((currency, int(total)) for currency, _, total in rows if total), key=lambda item: (-item[1], item[0])
-    )
-    return PeriodTotals(period, sum(count for _, count, _ in rows), revenue)
+    revenue = sorted(((row[0], int(row[2])) for row in rows if row[2]), key=lambda item: (-item[1], item[0]))
+    counts = {state: sum(row[3 + index] for row in rows) for index, state in enumerate(states)}
+    return PeriodTotals(period, sum(row[1] for row in rows), revenue, counts)
 
 
 @dataclass(frozen=True)

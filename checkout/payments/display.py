@@ -8,6 +8,7 @@ from checkout.models.orders import Order, Payment
 from checkout.models.payments import PaymentRequest
 from checkout.models.store import StoreSettings, get_store_settings
 from checkout.money import format_money
+from checkout.orders import payment_states
 from checkout.payments.providers import REQUEST_ON_DEMAND
 from checkout.payments.requests import latest_request_of, open_request_of, why_payment_not_requested
 from checkout.whatsapp.links import qr_svg
@@ -51,32 +52,36 @@ def customer_payment(order: Order, settings: StoreSettings) -> CustomerPayment |
 class PaymentState:
     """Where the customer stands with paying, in the words a shopper expects on the status page."""
 
-    kind: str  # "awaiting" | "partly_paid" | "paid" | "refunded": the CSS hook
-    text: str  # "Awaiting payment", "Paid ₹5,844.00", "Partly paid — ₹844.00 still to pay", "Refunded"
+    kind: str  # "awaiting" | "partly_paid" | "paid" | "partly_refunded" | "refunded": the CSS hook
+    text: str  # "Awaiting payment", "Paid ₹5,844.00", "Partly paid — ₹844.00 still to pay", "Refunded ₹500.00"
     receipt: Payment | None  # the latest payment's receipt to download, once something was paid
 
 
 def payment_state(
     order: Order, settings: StoreSettings, payment: CustomerPayment | None, receipts: list[Payment]
 ) -> PaymentState | None:
-    """The order's payment state from what the page already loaded (no query of its own).
+    """The order's payment state (orders/payment_states.py decides it) in a shopper's words; no query of its own.
 
     None when there is nothing to say beyond the payment method: unpaid with no request open (cash on delivery,
     a shop that asks for no payments, a request not sent yet).
     """
     receipt = receipts[-1] if receipts else None
+    state = order.payment_status
 
     def money(amount_minor: int) -> str:
         return format_money(amount_minor, order.currency, settings.locale)
 
-    if order.payment_status == "paid" or (order.amount_paid_minor > 0 and order.balance_minor <= 0):
+    if state == payment_states.PAID:
         return PaymentState("paid", f"Paid {money(order.amount_paid_minor)}", receipt)
-    if order.amount_paid_minor > 0:
+    if state == payment_states.PARTLY_PAID:
         return PaymentState("partly_paid", f"Partly paid — {money(order.balance_minor)} still to pay", receipt)
-    if order.payment_status == "refunded":
-        return PaymentState("refunded", "Refunded", None)
+    if state == payment_states.PARTLY_REFUNDED:
+        text = f"Paid {money(order.amount_paid_minor)} — {money(order.amount_refunded_minor)} refunded"
+        return PaymentState("partly_refunded", text, receipt)
+    if state == payment_states.REFUNDED:
+        return PaymentState("refunded", f"Refunded {money(order.amount_refunded_minor)}", None)
     if payment is not None:
-        return PaymentState("awaiting", "Awaiting payment", None)
+        return PaymentState("awaiting", payment_states.payment_state_label(state), None)
     return None
 
 

@@ -116,6 +116,7 @@ class PixProvider:
     merchant_city: str
     name: str = NAME
     confirms_automatically: bool = False
+    supports_refunds: bool = False  # money goes back by hand: staff record it
 
     def request(self, order: Order, amount_minor: int, currency: str, *, reference: str) -> PaymentLink:
         if currency != CURRENCY:

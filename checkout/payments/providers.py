@@ -12,6 +12,7 @@ from typing import Protocol
 
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings, get_store_settings, save_store_settings
+from checkout.orders.payment_states import SETTLED_STATES
 
 # When the shop asks for payment: when the order is placed, when staff confirm it, or only when staff
 # press "Request payment" on the order page. Cash on delivery is never asked for in advance.
@@ -62,8 +63,17 @@ class ProviderEvent:  # one verified event from a provider's webhook
 class PaymentProvider(Protocol):
     name: str
     confirms_automatically: bool  # False for UPI and Pix: staff confirm
+    supports_refunds: bool  # False: the shop gives money back itself and staff record it
 
     def request(self, order: Order, amount_minor: int, currency: str, *, reference: str) -> PaymentLink: ...
+
+    def refund(self, payment_reference: str, amount_minor: int, currency: str, *, reference: str) -> str:
+        """Give `amount_minor` back from the provider's payment `payment_reference`; the provider's refund id.
+
+        `reference` names this refund for the provider's idempotency: the same reference again finds the same
+        refund. Raises ProviderUnavailable (with words for staff) when the provider does not refund.
+        """
+        ...
 
 
 class UnknownProvider(LookupError):
@@ -124,7 +134,7 @@ def is_requested_for(order: Order, trigger: str, settings: StoreSettings) -> boo
     """Whether `trigger` should ask this order's customer to pay: the one rule of when a request goes out."""
     if not settings.payment_provider or order.payment_method in NEVER_REQUESTED_METHODS:
         return False
-    if order.status == "cancelled" or order.payment_status == "paid":
+    if order.status == "cancelled" or order.payment_status in SETTLED_STATES:
         return False
     return trigger == REQUEST_ON_DEMAND or trigger == settings.payment_request_when
 

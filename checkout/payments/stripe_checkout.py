@@ -36,6 +36,7 @@ class BadSignature(ValueError):
 class StripeProvider:
     name = NAME
     confirms_automatically = True
+    supports_refunds = True
 
     def __init__(self, secret_key: str, api_base: str, timeout: float, max_network_retries: int):
         self.client = stripe.StripeClient(
@@ -90,13 +91,37 @@ class StripeProvider:
         expires = datetime.fromtimestamp(data["expires_at"], UTC) if data.get("expires_at") else None
         return PaymentLink(NAME, data["id"], data["url"], data["url"], expires)
 
+    def refund(self, payment_reference: str, amount_minor: int, currency: str, *, reference: str) -> str:
+        """Refund `amount_minor` of the PaymentIntent `payment_reference`; Stripe's refund id (re_…).
 
-def _explain(error: stripe.StripeError, amount_minor: int, currency: str) -> str:
+        The idempotency key is the refund's own reference: a retry after a lost answer finds the refund Stripe
+        made, never a second one. A refund Stripe reports as failed or canceled is a failure here too.
+        """
+        if not payment_reference:
+            raise ProviderUnavailable("This payment has no Stripe PaymentIntent to refund.")
+        params = {
+            "payment_intent": payment_reference,
+            "amount": amount_minor,
+            "metadata": {"chatout_refund": reference},
+        }
+        key = f"chatout-refund-{reference}-{amount_minor}-{currency}"
+        try:
+            refund = self.client.v1.refunds.create(params=params, options={"idempotency_key": key})
+        except stripe.StripeError as error:
+            raise ProviderUnavailable(_explain(error, amount_minor, currency, "refund")) from error
+        data = refund.to_dict()
+        if data.get("status") in ("failed", "canceled"):
+            amount = format_money(amount_minor, currency)
+            raise ProviderUnavailable(f"Stripe did not refund {amount}: the refund {data.get('status')}.")
+        return str(data["id"])
+
+
+def _explain(error: stripe.StripeError, amount_minor: int, currency: str, what: str = "request") -> str:
     amount = format_money(amount_minor, currency)
     if isinstance(error, stripe.APIConnectionError):
-        return f"Stripe could not be reached to request {amount}; try again later."
+        return f"Stripe could not be reached to {what} {amount}; try again later."
     status = f"HTTP {error.http_status}" if error.http_status else "no answer"
-    return f"Stripe refused the request for {amount} ({status}): {error.user_message or error}"[:300]
+    return f"Stripe refused the {what} for {amount} ({status}): {error.user_message or error}"[:300]
 
 
 def verify_event(raw_body: bytes, signature_header: str | None, webhook_secret: str) -> None:

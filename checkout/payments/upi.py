@@ -61,6 +61,7 @@ class UpiProvider:
     payee_name: str
     name: str = NAME
     confirms_automatically: bool = False
+    supports_refunds: bool = False  # money goes back by hand: staff record it
 
     def request(self, order: Order, amount_minor: int, currency: str, *, reference: str) -> PaymentLink:
         if currency != CURRENCY:

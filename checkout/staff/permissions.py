@@ -1,7 +1,7 @@
 """What each staff role may do: the one table every admin route is checked against.
 
 owner       everything, including staff accounts and store settings
-manager     orders, payments (and refunds), catalog and stock, exports, discount codes, acting as a customer
+manager     orders, payments, approving refunds, catalog and stock, exports, discount codes, acting as a customer
             in the sandbox, the shop's FAQ answers
 fulfilment  order status, fulfilment fields (carrier, tracking, dates), assignment and notes, the inbox
             (reading and answering customers' chats)
@@ -18,7 +18,8 @@ class Permission(enum.StrEnum):
     ASSIGN_ORDERS = "assign_orders"
     ADD_NOTES = "add_notes"
     RECORD_PAYMENTS = "record_payments"
-    REFUND_PAYMENTS = "refund_payments"
+    # Giving money back: through the payment provider (Stripe, Razorpay) or recorded by hand.
+    APPROVE_REFUNDS = "approve_refunds"
     EXPORT_ORDERS = "export_orders"
     VIEW_CATALOG = "view_catalog"
     EDIT_CATALOG = "edit_catalog"
@@ -40,7 +41,7 @@ _READ = {P.VIEW_ORDERS, P.VIEW_CATALOG, P.VIEW_DASHBOARD}
 _FULFIL = _READ | {P.CHANGE_ORDER_STATUS, P.EDIT_FULFILMENT, P.ASSIGN_ORDERS, P.ADD_NOTES, P.ANSWER_CONVERSATIONS}
 _MANAGE = _FULFIL | {
     P.RECORD_PAYMENTS,
-    P.REFUND_PAYMENTS,
+    P.APPROVE_REFUNDS,
     P.EXPORT_ORDERS,
     P.EDIT_CATALOG,
     P.ACT_AS_CUSTOMER,

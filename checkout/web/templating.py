@@ -9,6 +9,7 @@ from checkout.dates import format_day, format_moment
 from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, get_store_settings
 from checkout.money import format_money
 from checkout.orders.lifecycle import STATUS_LABELS, OrderStatus
+from checkout.orders.payment_states import payment_state_label
 from checkout.phones import display_phone
 from checkout.web import page_cache
 from checkout.whatsapp.media import MediaView, view_of
@@ -37,6 +38,11 @@ def register(app: Flask) -> None:
     @app.template_filter("payment_label")
     def payment_label(method: str) -> str:
         return PAYMENT_METHOD_LABELS.get(method, method)
+
+    @app.template_filter("payment_state_label")
+    def payment_state_label_filter(state: str, order_status: str = "") -> str:
+        """An order's payment state as staff read it: "Awaiting payment", "Partly refunded"…"""
+        return payment_state_label(state, order_status)
 
     @app.template_filter("phone")
     def phone_filter(e164: str) -> str:

@@ -196,6 +196,30 @@ def status_update(
     return _template_message(f"status:{key}", templates.ORDER_UPDATE, values, language)
 
 
+def refund_issued(
+    order: Order,
+    settings: StoreSettings,
+    *,
+    status_url: str,
+    refund_amount_minor: int,
+    refund_timing: str,
+    in_window: bool,
+    language: str,
+) -> OutboundMessage:
+    """Money given back: the amount and when to expect it (the shop's text inside the window, else the
+    order_update template with the same facts)."""
+    values = order_message_values(
+        order, settings, status_url=status_url, refund_amount_minor=refund_amount_minor, refund_timing=refund_timing
+    )
+    if in_window:
+        return text_message("status:refund_issued", render_message_text("refund_issued", settings, **values))
+    summary = f"refund of {values['refund_amount']} issued"
+    if refund_timing:
+        summary += f"; expect it within {refund_timing}"
+    parameters = [order.reference, settings.name, summary, status_url]
+    return _template_message("status:refund_issued", templates.ORDER_UPDATE, parameters, language)
+
+
 def _money_summary(values: dict) -> str:
     """The money part of a template's one-line summary, from the same values the shop's text uses."""
     if values["refunded"]:

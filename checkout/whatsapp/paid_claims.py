@@ -11,6 +11,7 @@ from checkout.models.store import StoreSettings
 from checkout.money import format_money
 from checkout.orders import locks
 from checkout.orders.lifecycle import record_event
+from checkout.orders.payment_states import SETTLED_STATES
 from checkout.orders.queries import latest_open_order_id
 from checkout.payments.providers import NEVER_REQUESTED_METHODS
 from checkout.payments.request_messages import payment_request_messages
@@ -64,7 +65,7 @@ def claimed_order(row: Message) -> Order | None:
 
 def note_for_staff(order: Order) -> None:
     """The claim goes on the order for staff (only when the record says unpaid); the payment state stays."""
-    if order.payment_status == "paid":
+    if order.payment_status in SETTLED_STATES:
         return
     order.attention = STAFF_NOTE
     record_event(order, "whatsapp", "customer", note=STAFF_NOTE)
@@ -90,7 +91,7 @@ def answer(order: Order | None, settings: StoreSettings, language: str) -> list[
     if order is None:
         return [messages.orders_overview([], settings, {})]  # a stranger's words: nothing about anyone's order
     payments = receipt_payments(order)
-    if order.payment_status == "paid" and payments:
+    if order.payment_status in SETTLED_STATES and payments:
         words = _say(language, "paid", reference=order.reference)
         return [receipt_message(order, payments[-1], settings, words=words)]
     balance = format_money(order.balance_minor, order.currency, settings.locale)

@@ -40,6 +40,7 @@ MESSAGE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "delivered": _COMMON + _MONEY,
     "cancelled": _COMMON + ("reason", "refunded", "amount_held"),
     "payment_received": _COMMON + ("payment_amount",) + _MONEY,
+    "refund_issued": _COMMON + ("refund_amount", "refund_timing"),
 }
 MESSAGE_KEYS: tuple[str, ...] = tuple(MESSAGE_PLACEHOLDERS)
 
@@ -53,6 +54,7 @@ MESSAGE_LABELS = {
     "delivered": "Delivered",
     "cancelled": "Cancelled",
     "payment_received": "Payment received",
+    "refund_issued": "Refund issued",
 }
 
 DEFAULT_MESSAGE_TEXTS: dict[str, str] = {
@@ -96,6 +98,11 @@ DEFAULT_MESSAGE_TEXTS: dict[str, str] = {
         "Thank you, {customer_name}! We've received {payment_amount} for order {reference}.\n"
         "Still to pay: {balance_due}\n"
         "Your order is paid in full ({paid_in_full}).\n"
+        "Order status: {status_url}"
+    ),
+    "refund_issued": (
+        "Hi {customer_name}, we have refunded {refund_amount} for your order {reference}.\n"
+        "It should reach you within {refund_timing}.\n"
         "Order status: {status_url}"
     ),
 }
@@ -217,13 +224,10 @@ class MoneyPosition:
 
 
 def money_position(order: Order) -> MoneyPosition:
-    """What the customer paid, still owes, and (on a cancelled order) got back."""
-    paid, total = order.amount_paid_minor or 0, order.total_minor or 0
-    # Refunds are only told on a cancellation; other messages (the handoff greeting too) skip loading them.
-    refunded = 0
-    if order.status == "cancelled":
-        refunded = sum(payment.amount_minor for payment in order.payments if payment.kind == "refund")
-    return MoneyPosition(paid=paid, balance=max(0, total - paid), refunded=refunded)
+    """What the customer paid (less refunds), still owes, and got back."""
+    return MoneyPosition(
+        paid=order.amount_paid_minor or 0, balance=order.balance_minor, refunded=order.amount_refunded_minor or 0
+    )
 
 
 def total_with_code(order: Order, settings: StoreSettings) -> str:
@@ -233,7 +237,14 @@ def total_with_code(order: Order, settings: StoreSettings) -> str:
 
 
 def order_message_values(
-    order: Order, settings: StoreSettings, *, status_url: str, reason: str = "", payment_amount_minor: int = 0
+    order: Order,
+    settings: StoreSettings,
+    *,
+    status_url: str,
+    reason: str = "",
+    payment_amount_minor: int = 0,
+    refund_amount_minor: int = 0,
+    refund_timing: str = "",
 ) -> dict:
     """The placeholder values for `order`, to pass to render_message_text as **values.
 
@@ -247,6 +258,8 @@ def order_message_values(
     cancelled = order.status == "cancelled"
     return {
         "payment_amount": amount(payment_amount_minor),
+        "refund_amount": amount(refund_amount_minor),
+        "refund_timing": refund_timing,
         "paid_in_full": amount(money.paid) if money.paid_in_full and not cancelled else "",
         "balance_due": amount(money.balance) if not cancelled else "",
         "refunded": amount(money.refunded) if cancelled else "",
@@ -288,6 +301,8 @@ def preview_message_text(key: str, text: str, settings: StoreSettings, *, status
         status_url=status_url,
         reason="The item you ordered is out of stock.",
         payment_amount_minor=to_minor("500", settings.currency),
+        refund_amount_minor=to_minor("200", settings.currency),
+        refund_timing="5–10 business days",
     )
     text = normalise_text(text)
     return render_text(key, text or DEFAULT_MESSAGE_TEXTS[key], **values)

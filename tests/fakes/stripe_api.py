@@ -6,6 +6,9 @@ bearer key, honours `Idempotency-Key` and answers with a Checkout Session (`cs_t
 session and builds the `checkout.session.completed` event signed as Stripe documents it (`Stripe-Signature:
 t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`), written here from the documentation, not with the SDK that
 our code verifies with, so each can catch the other's mistakes. `deliver()` POSTs it to our webhook.
+`POST /v1/refunds` (payment_intent, amount) refunds part or all of a PaymentIntent a paid session made, never more
+than it has left (Stripe's 400 `charge_already_refunded` / `amount_too_large` otherwise), honouring `Idempotency-Key`
+as Stripe does (the same key answers the first refund again); `refunds` keeps what was refunded.
 Failure on demand: `fail_next("server_error" | "timeout", times)`.
 """
 
@@ -63,6 +66,8 @@ class FakeStripe:
     secret_key: str = SECRET_KEY
     webhook_secret: str = WEBHOOK_SECRET
     sessions: dict = field(default_factory=dict)
+    intents: dict = field(default_factory=dict)  # pi_… → {"amount", "currency", "amount_refunded"}
+    refunds: dict = field(default_factory=dict)  # re_… → the refund object
     requests: list = field(default_factory=list)  # (method, path, form) of every request that reached us
     # Where deliver() sends events: an http(s) URL, or a callable(raw_body, headers) -> HTTP status (a test client).
     webhook: str | Callable[[bytes, dict], int] | None = None
@@ -73,6 +78,7 @@ class FakeStripe:
         self._lock = threading.Lock()
         self._failures: list[str] = []
         self._by_idempotency_key: dict[str, str] = {}
+        self._refund_by_key: dict[str, str] = {}
         self.server = LocalHttpServer(self._handle)
         self.server.up()
 
@@ -105,6 +111,8 @@ class FakeStripe:
             return respond_json(request, 401, _error("invalid_request_error", "Invalid API Key provided"))
         if request.command == "POST" and path == "/v1/checkout/sessions":
             return self._create_session(request, form)
+        if request.command == "POST" and path == "/v1/refunds":
+            return self._create_refund(request, form)
         if request.command == "GET" and (match := SESSION_PATH.match(path)):
             session = self.sessions.get(match.group(1))
             if session is None:
@@ -148,6 +156,46 @@ class FakeStripe:
                 self._by_idempotency_key[key] = session_id
         respond_json(request, 200, session)
 
+    def _create_refund(self, request: BaseHTTPRequestHandler, form: dict) -> None:
+        key = request.headers.get("Idempotency-Key")
+        with self._lock:
+            if key and key in self._refund_by_key:
+                return respond_json(request, 200, self.refunds[self._refund_by_key[key]])
+            intent = self.intents.get(form.get("payment_intent", ""))
+            if intent is None:
+                return respond_json(request, 400, _error("invalid_request_error", "No such payment_intent"))
+            left = intent["amount"] - intent["amount_refunded"]
+            amount = form.get("amount", str(left))
+            if not amount.isdigit() or int(amount) <= 0:
+                return respond_json(request, 400, _error("invalid_request_error", "Invalid positive integer: amount"))
+            if left == 0:
+                message = f"Charge for {form['payment_intent']} has already been refunded."
+                return respond_json(request, 400, _error("invalid_request_error", message, "charge_already_refunded"))
+            if int(amount) > left:
+                message = f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})"
+                return respond_json(request, 400, _error("invalid_request_error", message, "amount_too_large"))
+            intent["amount_refunded"] += int(amount)
+            refund = {
+                "id": "re_" + secrets.token_hex(12),
+                "object": "refund",
+                "amount": int(amount),
+                "currency": intent["currency"],
+                "payment_intent": form["payment_intent"],
+                "metadata": form.get("metadata", {}),
+                "reason": form.get("reason"),
+                "status": "succeeded",
+                "created": int(time.time()),
+            }
+            self.refunds[refund["id"]] = refund
+            if key:
+                self._refund_by_key[key] = refund["id"]
+        respond_json(request, 200, refund)
+
+    def add_payment_intent(self, intent_id: str, amount_minor: int, currency: str) -> None:
+        """A PaymentIntent paid outside pay() (a test's own event), so it can be refunded."""
+        with self._lock:
+            self.intents[intent_id] = {"amount": amount_minor, "currency": currency.lower(), "amount_refunded": 0}
+
     # -- Stripe's side of the webhook -------------------------------------------------------------------------
 
     def pay(
@@ -167,6 +215,8 @@ class FakeStripe:
                 session["amount_total"] = amount_minor
             if currency is not None:
                 session["currency"] = currency.lower()
+            intent = {"amount": session["amount_total"], "currency": session["currency"], "amount_refunded": 0}
+            self.intents[session["payment_intent"]] = intent
             snapshot = json.loads(json.dumps(session))
         return self.event("checkout.session.completed", snapshot, signed_at=signed_at, secret=secret)
 
@@ -200,8 +250,8 @@ class FakeStripe:
             return error.code
 
 
-def _error(kind: str, message: str) -> dict:
-    return {"error": {"type": kind, "message": message}}
+def _error(kind: str, message: str, code: str | None = None) -> dict:
+    return {"error": {"type": kind, "message": message, **({"code": code} if code else {})}}
 
 
 def _session_problem(form: dict) -> str:

@@ -6,7 +6,8 @@ import pytest
 from pypdf import PdfReader
 
 from checkout.extensions import db
-from checkout.orders.desk import record_payment, refund_payment
+from checkout.orders.desk import record_payment
+from checkout.payments.refunds import refund_payment
 from tests.admin_helpers import make_staff, sign_in
 from tests.factories import customer, make_order, make_product, make_store
 

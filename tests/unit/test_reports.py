@@ -10,6 +10,7 @@ from admin.dashboard_chart import bar_chart
 from checkout.extensions import db
 from checkout.orders import reports
 from checkout.orders.lifecycle import OrderStatus, transition
+from checkout.orders.payment_states import PAYMENT_STATE_LABELS
 from tests.conftest import ON_POSTGRES
 from tests.factories import customer, make_journey_cart, make_order, make_product, make_store
 
@@ -87,7 +88,8 @@ def test_revenue_is_kept_apart_per_currency(variant):
 
 
 def test_an_empty_period_has_no_orders_and_no_revenue(variant):
-    assert reports.period_totals(reports.today(NOW)) == reports.PeriodTotals(reports.today(NOW), 0, [])
+    no_payments = dict.fromkeys(PAYMENT_STATE_LABELS, 0)
+    assert reports.period_totals(reports.today(NOW)) == reports.PeriodTotals(reports.today(NOW), 0, [], no_payments)
 
 
 # --- waiting for confirmation ---------------------------------------------------------------------------------

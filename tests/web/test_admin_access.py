@@ -168,6 +168,15 @@ def test_the_inbox_pages_are_in_the_matrix_for_everyone_who_answers_conversation
     assert allowed == {"owner", "manager", "fulfilment"}
 
 
+def test_refunds_are_in_the_matrix_and_need_approving_refunds(app):
+    """Refunding from the order page, and the cancel form's "refund now" (checked in its view), are for the
+    staff who may approve refunds: owners and managers."""
+    routes = {(e, m): p for e, m, _r, p in admin_routes(app)}
+    assert routes[("admin.order_refund", "POST")] == Permission.APPROVE_REFUNDS
+    allowed = {role for role, permissions in ROLE_PERMISSIONS.items() if Permission.APPROVE_REFUNDS in permissions}
+    assert allowed == {"owner", "manager"}
+
+
 @pytest.mark.parametrize("role", list(ROLE_PERMISSIONS))
 def test_role_matrix_every_route_is_allowed_or_forbidden_as_declared(app, world, role):
     client = app.test_client()

@@ -318,11 +318,14 @@ def test_payments_partial_full_overpaid_and_refunded(app, desk):
     assert refund.status_code == 303
     done = order(app, reference)
     assert (done.payment_status, done.amount_paid_minor) == ("refunded", 0)
-    assert [(p.kind, p.amount_minor) for p in done.payments] == [
-        ("payment", 20000),
-        ("payment", 35000),
-        ("refund", 55000),
+    # The whole order back, from the newest payment first: one refund row per payment it came from.
+    assert [(p.kind, p.amount_minor, p.refund_of_id) for p in done.payments] == [
+        ("payment", 20000, None),
+        ("payment", 35000, None),
+        ("refund", 35000, done.payments[1].id),
+        ("refund", 20000, done.payments[0].id),
     ]
+    assert done.amount_refunded_minor == 55000 and done.balance_minor == 0
 
 
 def test_payment_form_starts_at_the_balance_due_and_reads_it_back(app, desk):

@@ -71,6 +71,7 @@ class Walker:
     api_secret: str
     assignee_id: int
     coupon_id: int
+    stripe: FakeStripe | None = None
 
     def order(self) -> Order:
         return db.session.scalar(select(Order).where(Order.reference == self.reference))
@@ -263,6 +264,7 @@ def stripe_pays_half(w: Walker) -> None:
         amount, currency = order.balance_minor // 2 or 100, order.currency.lower()
         db.session.remove()
     intent = f"pi_walk_{amount}"
+    w.stripe.add_payment_intent(intent, amount, currency)
     session = {"id": "cs_test_walk", "object": "checkout.session", "payment_status": "paid", "payment_intent": intent}
     # As our request makes it: the order in the metadata, the payment request's own reference as client_reference_id.
     session.update(amount_total=amount, currency=currency, metadata={"order_reference": w.reference})
@@ -301,7 +303,24 @@ def customer_asks_where_the_order_is(w: Walker) -> None:
 
 
 def refund(w: Walker) -> None:
+    """Half of what is held, from the newest payments first (by hand for UPI, through Stripe for the card)."""
     w.admin_post("refunds", amount=w.amount("half paid"), reason="Goodwill", version=w.version())
+    w.deliver()
+
+
+def stripe_refund(w: Walker) -> None:
+    """Staff refund part of the card payment: Stripe gives it back, its refund id is recorded, the customer told."""
+    with w.app.app_context():
+        card = next(p for p in w.order().payments if p.method == "stripe")
+        payment_id, amount = card.id, str(from_minor(card.amount_minor // 2, w.order().currency))
+        db.session.remove()
+    w.admin_post("refunds", payment=str(payment_id), amount=amount, reason="One item missing", version=w.version())
+    w.deliver()
+    [made] = w.stripe.refunds.values()
+    assert "within 5–10 business days" in w.sandbox_chat(CUSTOMER_DIGITS)
+    with w.app.app_context():
+        assert w.order().payments[-1].reference == made["id"]
+        db.session.remove()
 
 
 def failed_message(w: Walker) -> None:
@@ -444,6 +463,7 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("full payment", payment("balance"), "payment", S.OUT_FOR_DELIVERY),
             Step("delivered", staff_moves_to("delivered"), "status", S.DELIVERED),
             Step("a late courier scan changes nothing", courier_reports("In Transit", "UD"), None, S.DELIVERED),
+            Step("part of the card payment refunded through Stripe", stripe_refund, "refund", S.DELIVERED),
             Step("refund", refund, "refund", S.DELIVERED),
         ],
     ),
@@ -585,9 +605,15 @@ def check_the_step_happened(w: Walker, step: Step) -> None:
 
 
 @pytest.fixture
-def app(make_app):
-    fake_stripe = FakeStripe(webhook_secret=SECRET)
-    yield make_app(
+def fake_stripe():
+    fake = FakeStripe(webhook_secret=SECRET)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def app(make_app, fake_stripe):
+    return make_app(
         WHATSAPP_PROVIDER="sandbox",
         WHATSAPP_APP_SECRET=SECRET,
         STRIPE_WEBHOOK_SECRET=SECRET,
@@ -596,10 +622,9 @@ def app(make_app):
         STRIPE_TIMEOUT=2,
         STRIPE_MAX_NETWORK_RETRIES=0,
     )
-    fake_stripe.close()
 
 
-def start_walk(app, fulfilment: str, payment_method: str) -> Walker:
+def start_walk(app, fulfilment: str, payment_method: str, stripe: FakeStripe) -> Walker:
     with app.app_context():
         make_store(name="Test Shop", payment_methods=["cod", "transfer"])
         variant = make_product("Cotton Kurta", price_minor=79900, stock=5).variants[0]
@@ -614,7 +639,9 @@ def start_walk(app, fulfilment: str, payment_method: str) -> Walker:
         owner = make_staff("owner")
         assignee = make_staff("fulfilment", name=ASSIGNEE)
         _, api_secret = keys.create_key("Walk", "secret")
-        walker = Walker(app, app.test_client(), order.reference, order.status_token, api_secret, assignee.id, coupon.id)
+        walker = Walker(
+            app, app.test_client(), order.reference, order.status_token, api_secret, assignee.id, coupon.id, stripe
+        )
         owner_email = owner.email
         db.session.remove()
     sign_in(walker.client, owner_email)
@@ -623,9 +650,9 @@ def start_walk(app, fulfilment: str, payment_method: str) -> Walker:
 
 
 @pytest.mark.parametrize("walk", list(WALKS))
-def test_every_page_survives_every_step_of_the_walk(app, walk):
+def test_every_page_survives_every_step_of_the_walk(app, fake_stripe, walk):
     fulfilment, payment_method, steps = WALKS[walk]
-    walker = start_walk(app, fulfilment, payment_method)
+    walker = start_walk(app, fulfilment, payment_method, fake_stripe)
     for step in steps:
         step.act(walker)
         check_the_step_happened(walker, step)

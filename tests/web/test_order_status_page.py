@@ -11,6 +11,7 @@ from checkout.money import format_money
 from checkout.orders import desk
 from checkout.orders.customer_timeline import customer_timeline
 from checkout.orders.lifecycle import record_event
+from checkout.payments import refunds
 from tests.admin_helpers import make_staff
 from tests.factories import make_order, make_product, make_store
 
@@ -44,7 +45,7 @@ def test_internal_events_are_left_out_and_the_page_still_answers(app, client, or
             staff=owner,
             expected_version=None,
         )
-        desk.refund_payment(
+        refunds.refund_payment(
             _order(order_id), amount_minor=100, reason="Refund reason X", staff=owner, expected_version=None
         )
         kinds = [entry.kind for entry in customer_timeline(_order(order_id))]
