@@ -463,7 +463,7 @@ def order_status(token: str):
         order=order,
         question_link=handoff_links(settings.whatsapp_digits, order_question_text(order)).app,
         timeline=customer_timeline(order, locale),
-        parcel=parcel_on_the_way(order, locale),
+        parcel=parcel_on_the_way(order, locale, settings.zone_name, utcnow()),
         cart=carts.find_cart_of_order(order),
         payment=payment,
         payment_state=payment_state(order, settings, payment, receipts),
