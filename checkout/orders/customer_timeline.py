@@ -16,6 +16,8 @@ from checkout.orders.lifecycle import OrderStatus
 
 # While the order is in one of these, the status page shows the parcel's details at the top.
 PARCEL_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY})
+# Before that, once confirmed, it shows the date the shop promised (or staff set).
+PROMISE_STATUSES = frozenset({OrderStatus.CONFIRMED, OrderStatus.PREPARING})
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,13 @@ def parcel_on_the_way(
     if order.fulfilment != "delivery" or order.status not in PARCEL_STATUSES:
         return None
     return parcel_details(order, locale, zone_name, now) or None
+
+
+def promised_delivery(order: Order, locale: str = "en") -> str:
+    """The expected delivery date while a confirmed delivery is being readied ('4 Dec 2026'); else ''."""
+    if order.fulfilment != "delivery" or order.status not in PROMISE_STATUSES:
+        return ""
+    return format_day(order.expected_delivery_date, locale)
 
 
 def _status_entry(order: Order, event: OrderEvent, locale: str) -> TimelineEntry | None:

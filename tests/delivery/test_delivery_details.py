@@ -221,3 +221,17 @@ def test_the_shop_webhook_document_carries_them(app, shop):
         document = order_document(order, get_store_settings())
     assert document["delivery"]["agent_name"] == "Ravi Kumar"
     assert document["delivery"]["window_start"] is not None
+
+
+def test_once_confirmed_the_status_page_shows_the_promised_date(app, shop):
+    with app.app_context():
+        get_store_settings().delivery_days_max = 3
+        db.session.commit()
+        order = db.session.scalar(select(Order).where(Order.reference == shop["reference"]))
+        assert "expected-delivery" not in app.test_client().get(f"/o/{shop['token']}").get_data(as_text=True)
+        version = order.version
+    shop["client"].post(f"/admin/orders/{shop['reference']}/status", data={"target": "confirmed", "version": version})
+    promised = _order(app, shop["reference"]).expected_delivery_date
+    assert promised == local(utcnow(), ZONE).date() + timedelta(days=3)
+    page = app.test_client().get(f"/o/{shop['token']}").get_data(as_text=True)
+    assert f'<dd id="expected-delivery">{promised.day} {promised:%b %Y}</dd>' in page
