@@ -5,6 +5,7 @@ Staff set them with the fulfilment edit (checkout/orders/desk.py); a courier's u
 a phone number reaches the order the same way whoever gave it.
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from checkout.dates import format_day, format_window, local, zone
@@ -40,6 +41,30 @@ def window_from_local(day: date | None, start: time | None, end: time | None, zo
         )
     shop = zone(zone_name)
     return checked_window(datetime.combine(day, start, tzinfo=shop), datetime.combine(day, end, tzinfo=shop))
+
+
+_CLOCK_SPAN = re.compile(r"(?:(\d{4}-\d{2}-\d{2})[ T,]*)?(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})")
+_MOMENT_SPAN = re.compile(r"(\S+?)\s*(?:/|\s–\s|\s-\s|\sto\s)\s*(\S+)")
+
+
+def window_from_text(text: str, zone_name: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """A window as a courier writes it → (start, end) in UTC, or None when it can't be read (keep it as a note).
+
+    '14:00-17:00' (today in the shop's zone, from `now`), '2026-12-02 14:00–17:00', or two ISO 8601 moments
+    with their offsets: '2026-12-02T14:00+05:30/2026-12-02T17:00+05:30'.
+    """
+    text = (text or "").strip()
+    try:
+        if found := _CLOCK_SPAN.fullmatch(text):
+            day = date.fromisoformat(found.group(1)) if found.group(1) else local(now, zone_name).date()
+            start, end = (time.fromisoformat(found.group(n).zfill(5)) for n in (2, 3))
+            return window_from_local(day, start, end, zone_name)
+        if found := _MOMENT_SPAN.fullmatch(text):
+            start, end = (datetime.fromisoformat(found.group(n)) for n in (1, 2))
+            return checked_window(start, end)
+    except (ValueError, InvalidFulfilment):
+        return None
+    return None
 
 
 def window_in_shop(order: Order, zone_name: str) -> tuple[date | None, time | None, time | None]:

@@ -14,7 +14,7 @@ from checkout.dates import local
 from checkout.extensions import db
 from checkout.models import Order, get_store_settings
 from checkout.orders import locks
-from checkout.orders.delivery import set_delivery_details
+from checkout.orders.delivery import set_delivery_details, window_from_text
 from checkout.orders.documents import order_document
 from checkout.orders.errors import InvalidFulfilment
 from tests.admin_helpers import make_staff, sign_in
@@ -235,3 +235,22 @@ def test_once_confirmed_the_status_page_shows_the_promised_date(app, shop):
     assert promised == local(utcnow(), ZONE).date() + timedelta(days=3)
     page = app.test_client().get(f"/o/{shop['token']}").get_data(as_text=True)
     assert f'<dd id="expected-delivery">{promised.day} {promised:%b %Y}</dd>' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "start_utc"),
+    [
+        ("14:00-17:00", "2026-12-01T08:30:00+00:00"),  # today in Kolkata, where it is already 1 Dec
+        ("14:00 – 17:00", "2026-12-01T08:30:00+00:00"),
+        ("2026-12-02 9:30 to 12:00", "2026-12-02T04:00:00+00:00"),
+        ("2026-12-02T14:00+05:30/2026-12-02T17:00+05:30", "2026-12-02T08:30:00+00:00"),
+    ],
+)
+def test_a_couriers_window_text_is_read_in_the_shops_zone(text, start_utc):
+    start, end = window_from_text(text, ZONE, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    assert start.isoformat() == start_utc and end > start
+
+
+@pytest.mark.parametrize("text", ["", "afternoon", "17:00-14:00", "25:00-26:00", "2026-12-02T14:00/2026-12-02T17:00"])
+def test_an_unreadable_couriers_window_is_none(text):
+    assert window_from_text(text, ZONE, datetime(2026, 11, 30, 20, 0, tzinfo=UTC)) is None
