@@ -4,12 +4,13 @@ The tracking fields carry their limits as `maxlength` hints for the browser; the
 """
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from checkout.money import MAX_AMOUNT_TEXT
+from checkout.orders.delivery import AGENT_NAME_MAX
 from checkout.orders.desk import FULFILMENT_FIELD_MAX, NOTE_MAX, PAYMENT_RECORD_METHODS
 from checkout.orders.lifecycle import OrderStatus
 from checkout.web.integer_input import ID_MAX
@@ -49,6 +50,12 @@ class FulfilmentForm(VersionedForm):
     tracking_number = StringField("Tracking number", render_kw={"maxlength": FULFILMENT_FIELD_MAX["tracking_number"]})
     tracking_url = StringField("Tracking link", render_kw={"maxlength": FULFILMENT_FIELD_MAX["tracking_url"]})
     expected_delivery_date = DateField("Expected delivery", validators=[Optional()])
+    # The window is typed in the shop's time zone; the view turns it into two moments.
+    delivery_day = DateField("Delivery window: day", validators=[Optional()])
+    window_from = TimeField("Window from", validators=[Optional()])
+    window_until = TimeField("Window until", validators=[Optional()])
+    delivery_agent_name = StringField("Delivery agent", render_kw={"maxlength": AGENT_NAME_MAX})
+    delivery_agent_phone = StringField("Delivery agent's phone", render_kw={"maxlength": 32, "inputmode": "tel"})
 
 
 class AssignForm(VersionedForm):

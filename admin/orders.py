@@ -5,6 +5,7 @@ get only the part of the page they swap; the same URLs work as plain pages and f
 """
 
 import json
+from dataclasses import replace
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from checkout.extensions import db
 from checkout.models import StaffUser
 from checkout.models.store import get_store_settings
 from checkout.money import InvalidAmount, format_amount_for_input, format_money, parse_amount
-from checkout.orders import desk, export, queries
+from checkout.orders import delivery, desk, export, queries
 from checkout.orders.error_responses import http_status
 from checkout.orders.errors import InvalidFulfilment, OrderError, PaymentRejected
 from checkout.orders.lifecycle import OrderStatus, allowed_transitions
@@ -140,15 +141,27 @@ def _load(reference: str):
     return order
 
 
+def _fulfilment_form(order) -> FulfilmentForm:
+    """The fulfilment form filled from the order, its window in the shop's time zone."""
+    form = FulfilmentForm(obj=order, formdata=None)
+    day, start, end = delivery.window_in_shop(order, get_store_settings().zone_name)
+    form.delivery_day.data, form.window_from.data, form.window_until.data = day, start, end
+    return form
+
+
 def _detail_context(order, **forms):
-    fulfilment = forms.pop("fulfilment_form", None) or FulfilmentForm(obj=order, formdata=None)
+    fulfilment = forms.pop("fulfilment_form", None) or _fulfilment_form(order)
     assign = forms.pop("assign_form", None) or AssignForm(formdata=None)
     assign.assignee.choices = [("", "Nobody")] + [(str(s.id), s.name) for s in _staff_choices()]
     assign.assignee.data = str(order.assigned_to_id or "")
     for form in (fulfilment, assign):
         form.version.data = order.version
+    settings = get_store_settings()
     return dict(
         order=order,
+        store_zone=settings.zone_name,
+        delivery_window=delivery.window_text(order, settings.zone_name, settings.locale),
+        delivery_agent=delivery.agent_text(order),
         transitions=allowed_transitions(order),
         fulfilment_form=fulfilment,
         assign_form=assign,
@@ -219,11 +232,11 @@ def order_status(reference: str):
         return _failed(order, PaymentRejected("Only staff who may refund can refund a cancelled order's money."))
     shipping = None
     if form.carrier.data or form.tracking_number.data or form.tracking_url.data:
-        shipping = desk.FulfilmentDetails(
+        shipping = replace(
+            desk.FulfilmentDetails.of(order),
             carrier=(form.carrier.data or "").strip(),
             tracking_number=(form.tracking_number.data or "").strip(),
             tracking_url=(form.tracking_url.data or "").strip(),
-            expected_delivery_date=order.expected_delivery_date,
         )
     try:
         desk.change_status(
@@ -248,17 +261,32 @@ def order_fulfilment(reference: str):
     form = FulfilmentForm()
     if not form.validate():
         return _failed(order, InvalidFulfilment("fulfilment", _first_error(form)), fulfilment_form=form)
-    details = desk.FulfilmentDetails(
-        carrier=(form.carrier.data or "").strip(),
-        tracking_number=(form.tracking_number.data or "").strip(),
-        tracking_url=(form.tracking_url.data or "").strip(),
-        expected_delivery_date=form.expected_delivery_date.data,
-    )
     try:
+        start, end = delivery.window_from_local(
+            form.delivery_day.data, form.window_from.data, form.window_until.data, get_store_settings().zone_name
+        )
+        details = desk.FulfilmentDetails(
+            carrier=(form.carrier.data or "").strip(),
+            tracking_number=(form.tracking_number.data or "").strip(),
+            tracking_url=(form.tracking_url.data or "").strip(),
+            expected_delivery_date=form.expected_delivery_date.data,
+            delivery_window_start=start,
+            delivery_window_end=end,
+            delivery_agent_name=form.delivery_agent_name.data or "",
+            delivery_agent_phone=form.delivery_agent_phone.data or "",
+        )
         desk.update_fulfilment(order, details, staff=current_user, expected_version=form.version.data)
     except OrderError as error:
+        _note_under_its_field(form, error)
         return _failed(order, error, fulfilment_form=form)
     return _after_change(order, "Fulfilment details saved.")
+
+
+def _note_under_its_field(form: FulfilmentForm, error: OrderError) -> None:
+    """A refused fulfilment value's reason also goes under the field it is about."""
+    name = {"delivery_window": "window_until"}.get(getattr(error, "field", ""), getattr(error, "field", ""))
+    if name in form and name != "version":
+        form[name].errors = [*form[name].errors, str(error)]
 
 
 @bp.post("/orders/<reference>/assign")

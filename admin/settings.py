@@ -32,6 +32,7 @@ from checkout.whatsapp.wording import (
     MESSAGE_LABELS,
     MESSAGE_PLACEHOLDERS,
     MESSAGE_TEXT_MAX,
+    SWITCHABLE_STATUS_MESSAGES,
     InvalidMessageText,
     preview_message_text,
 )
@@ -142,6 +143,23 @@ class SettingsForm(FlaskForm):
         description="Your own system receives order.created, order.status_changed and payment.recorded here.",
     )
     webhook_secret = StringField("Webhook signing secret", description="At least 16 characters; keep it private.")
+    delivery_days_min = IntegerField(
+        "Delivery takes at least (days)",
+        validators=[Optional()],
+        description="Counted from confirmation. 0 and 0: the confirmation message promises no date.",
+    )
+    delivery_days_max = IntegerField(
+        "…and at most (days)",
+        validators=[Optional()],
+        description="The customer is told to expect the order by this many days after confirmation (up to 60).",
+    )
+    delivery_area_days = TextAreaField(
+        "Areas that take another time (optional)",
+        description=(
+            "One per line: a postcode start or a place name in the address, '=', and days, e.g. 560=1-2 or "
+            "Kasarani=2. The most specific match wins."
+        ),
+    )
     payment_methods = SelectMultipleField(
         "Payment methods offered",
         choices=[SelectChoice(value, label) for value, label in PAYMENT_METHOD_LABELS.items()],
@@ -150,6 +168,10 @@ class SettingsForm(FlaskForm):
 
 for _key in MESSAGE_KEYS:
     setattr(SettingsForm, f"message_{_key}", TextAreaField(MESSAGE_LABELS[_key]))
+for _key in SWITCHABLE_STATUS_MESSAGES:
+    setattr(SettingsForm, f"send_{_key}", BooleanField("Send this message"))
+# The messages page says it carries the switches; a post without it (every field at once) leaves them as they are.
+SWITCHES_MARKER = "message_switches"
 
 
 @dataclass(frozen=True)
@@ -184,6 +206,9 @@ SECTIONS = {
             "pickup_address",
             "reservation_hours",
             "max_pending_units_per_phone",
+            "delivery_days_min",
+            "delivery_days_max",
+            "delivery_area_days",
         ),
     ),
     "payments": Section(
@@ -208,14 +233,32 @@ SECTIONS = {
             "quiet_hours_end",
         ),
     ),
-    "messages": Section("Messages", tuple(f"message_{key}" for key in MESSAGE_KEYS)),  # on their own page
+    "messages": Section(  # on their own page
+        "Messages",
+        tuple(f"message_{key}" for key in MESSAGE_KEYS) + tuple(f"send_{key}" for key in SWITCHABLE_STATUS_MESSAGES),
+    ),
 }
 PAGE_SECTIONS = tuple(key for key in SECTIONS if key != "messages")
 
 
 def _form_data(values: dict) -> dict:
     texts = values.pop("message_texts")
-    return {**values, **{f"message_{key}": text for key, text in texts.items()}}
+    silent = values.pop("silent_statuses")
+    switches = {f"send_{key}": key not in silent for key in SWITCHABLE_STATUS_MESSAGES}
+    return {**values, **switches, **{f"message_{key}": text for key, text in texts.items()}}
+
+
+def _days(field) -> int | None:
+    """A days field as posted, empty counting as 0 (no promise); not posted (another section): None, kept as is."""
+    if field.name not in request.form:
+        return None
+    return field.data if field.data is not None else 0
+
+
+def _silent_statuses(form: SettingsForm) -> tuple[str, ...] | None:
+    if SWITCHES_MARKER not in request.form:
+        return None
+    return tuple(key for key in SWITCHABLE_STATUS_MESSAGES if not form[f"send_{key}"].data)
 
 
 def _change_from(form: SettingsForm) -> SettingsChange:
@@ -252,6 +295,10 @@ def _change_from(form: SettingsForm) -> SettingsChange:
         staff_alert_numbers=form.staff_alert_numbers.data or "",
         webhook_url=form.webhook_url.data or "",
         webhook_secret=form.webhook_secret.data or "",
+        delivery_days_min=_days(form.delivery_days_min),
+        delivery_days_max=_days(form.delivery_days_max),
+        delivery_area_days=(form.delivery_area_days.data or "") if "delivery_area_days" in request.form else None,
+        silent_statuses=_silent_statuses(form),
     )
 
 
@@ -289,6 +336,8 @@ def _render_messages(form: SettingsForm, status: int = 200, previewing: bool = F
         form=form,
         message_keys=MESSAGE_KEYS,
         placeholders=MESSAGE_PLACEHOLDERS,
+        switchable=SWITCHABLE_STATUS_MESSAGES,
+        switches_marker=SWITCHES_MARKER,
         text_max=MESSAGE_TEXT_MAX,
         previews=previews,
         previewing=previewing,

@@ -4,7 +4,7 @@ Moments are stored as timezone-aware UTC; this module is the one place that turn
 in the shop (or its customer) reads: `format_moment(at, zone, locale)` → '2 Jan 2026, 1:30 am'.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -121,3 +121,29 @@ def format_day(day: date | None, locale: str = "en") -> str:
         return format_date(day, format="medium", locale=locale or "en")
     except (UnknownLocaleError, ValueError):
         return format_date(day, format="medium", locale="en")
+
+
+def format_window(
+    start: datetime | None,
+    end: datetime | None,
+    zone_name: str = "UTC",
+    locale: str = "en",
+    now: datetime | None = None,
+) -> str:
+    """A delivery window as the customer reads it, in the shop's zone: 'today 2:00 pm–5:00 pm'.
+
+    With `now`, the day is said as "today" or "tomorrow" when it is one of those; without it (a document other
+    systems keep), as a date: '2 Dec 2026, 2:00 pm–5:00 pm'. A window across midnight names both moments.
+    None (no window) → ''.
+    """
+    if start is None or end is None:
+        return ""
+    first, last = local(start, zone_name), local(end, zone_name)
+    if first.date() != last.date():
+        return f"{format_moment(start, zone_name, locale)} – {format_moment(end, zone_name, locale)}"
+    day = format_day(first.date(), locale)
+    if now is not None:
+        today = local_day(now, zone_name)
+        day = {today: "today", today + timedelta(days=1): "tomorrow"}.get(first.date(), day)
+    clock = f"{format_moment(start, zone_name, locale, 'time')}–{format_moment(end, zone_name, locale, 'time')}"
+    return f"{day} {clock}" if now is not None and day in ("today", "tomorrow") else f"{day}, {clock}"

@@ -19,7 +19,7 @@ from checkout.extensions import db
 from checkout.models.conversations import Conversation
 from checkout.models.messaging import Message, SendingPause
 from checkout.models.orders import Order
-from checkout.models.store import get_store_settings
+from checkout.models.store import StoreSettings, get_store_settings
 from checkout.orders import locks
 from checkout.orders.documents import order_document
 from checkout.orders.errors import OrderError
@@ -40,6 +40,7 @@ from checkout.whatsapp.conversation_window import in_window
 from checkout.whatsapp.providers import SendFailed, messaging_enabled
 from checkout.whatsapp.recovery import mark_recovered_orders, recovery_sent_recently, send_cart_recoveries
 from checkout.whatsapp.templates import template_language
+from checkout.whatsapp.wording import SWITCHABLE_STATUS_MESSAGES
 
 EXPIRY_REASON = "Not confirmed before the reservation ran out"
 
@@ -106,16 +107,29 @@ def on_conversation_waiting(conversation: Conversation, reason: str) -> None:
         enqueue_whatsapp(outbound, phone=number, key=f"waiting:{conversation.id}:{since}:{number}")
 
 
+def customer_hears_of(status: OrderStatus, settings: StoreSettings) -> bool:
+    """Does the customer get a message when their order reaches `status`? The one place that decides.
+
+    Statuses with a message text send it unless the shop switched it off in its message settings; the switch
+    only silences the message, the order moves all the same.
+    """
+    key = messages.STATUS_TEXT_KEYS.get(status)
+    if key is None:
+        return False
+    return key not in SWITCHABLE_STATUS_MESSAGES or key not in (settings.silent_statuses or [])
+
+
 @events.subscribe(events.ORDER_STATUS_CHANGED)
 def on_status_changed(order: Order, event) -> None:
     _shop_webhook(
         events.ORDER_STATUS_CHANGED, order, key=f"webhook:status:{event.id}", previous_status=event.from_status
     )
-    if not messaging_enabled() or OrderStatus(order.status) not in messages.STATUS_TEXT_KEYS:
+    settings = get_store_settings()
+    if not messaging_enabled() or not customer_hears_of(OrderStatus(order.status), settings):
         return
     outbound = messages.status_update(
         order,
-        get_store_settings(),
+        settings,
         status_url=status_url(order),
         reason=event.note,
         in_window=in_window(order.customer_phone),

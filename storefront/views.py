@@ -20,7 +20,7 @@ from checkout.models.store import get_store_settings
 from checkout.money import format_money
 from checkout.orders import limits
 from checkout.orders.coupons import apply_code
-from checkout.orders.customer_timeline import customer_timeline, parcel_on_the_way
+from checkout.orders.customer_timeline import customer_timeline, parcel_on_the_way, promised_delivery
 from checkout.orders.error_responses import response_for
 from checkout.orders.errors import CouponNotAccepted, FieldProblem, OrderError, ProductUnavailable
 from checkout.orders.placing import (
@@ -463,7 +463,8 @@ def order_status(token: str):
         order=order,
         question_link=handoff_links(settings.whatsapp_digits, order_question_text(order)).app,
         timeline=customer_timeline(order, locale),
-        parcel=parcel_on_the_way(order, locale),
+        parcel=parcel_on_the_way(order, locale, settings.zone_name, utcnow()),
+        promised_delivery=promised_delivery(order, locale),
         cart=carts.find_cart_of_order(order),
         payment=payment,
         payment_state=payment_state(order, settings, payment, receipts),

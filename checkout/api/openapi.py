@@ -100,6 +100,27 @@ LINE = {
     },
 }
 
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+DELIVERY = {
+    "type": "object",
+    "description": "Carrier, tracking, expected date, delivery window and agent; null where not known.",
+    "properties": {
+        "carrier": _NULLABLE_TEXT,
+        "tracking_number": _NULLABLE_TEXT,
+        "tracking_url": _NULLABLE_TEXT,
+        "expected_date": {"type": ["string", "null"], "format": "date"},
+        "expected_date_display": {"type": "string"},
+        "window_start": {"type": ["string", "null"], "format": "date-time", "description": "UTC."},
+        "window_end": {"type": ["string", "null"], "format": "date-time", "description": "UTC."},
+        "window_display": {
+            "type": "string",
+            "description": "In the shop's time zone, e.g. '1 Dec 2026, 2:00 pm–5:00 pm'.",
+        },
+        "agent_name": _NULLABLE_TEXT,
+        "agent_phone": {"type": ["string", "null"], "description": "E.164."},
+    },
+}
+
 ORDER = {
     "type": "object",
     "required": ["reference", "status", "currency", "total_minor", "status_url", "lines"],
@@ -132,6 +153,7 @@ ORDER = {
         "payment_status": {"type": "string"},
         "external_reference": {"type": "string"},
         "customer": {"type": "object"},
+        "delivery": DELIVERY,
         "whatsapp": {
             "type": "object",
             "properties": {
@@ -155,6 +177,7 @@ PUBLIC_STATUS = {
         "total_minor": {"type": "integer"},
         "lines": {"type": "array", "items": {"type": "object"}},
         "timeline": {"type": "array", "items": {"type": "object"}},
+        "delivery": DELIVERY,
     },
 }
 

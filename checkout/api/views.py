@@ -363,7 +363,7 @@ def order_status(token: str):
     order = find_order_by_token(token)
     if order is None:
         raise ApiError(404, "not_found", "No such order.")
-    return jsonify(public_status_document(order))
+    return jsonify(public_status_document(order, get_store_settings()))
 
 
 @bp.get("/products")

@@ -25,7 +25,10 @@ from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models.carriers import Carrier, CarrierEvent
 from checkout.models.orders import Order
+from checkout.models.store import get_store_settings
 from checkout.orders import locks
+from checkout.orders.delivery import set_delivery_details, window_from_text
+from checkout.orders.errors import InvalidFulfilment
 from checkout.orders.lifecycle import TRANSITIONS, OrderStatus, can_transition, record_event, transition
 
 log = logging.getLogger(__name__)
@@ -144,7 +147,7 @@ def _apply(order: Order, stored: CarrierEvent, reading: CarrierReading) -> str:
         return "cancelled_order"
     if can_transition(order, target):
         details = pass_on_delivery_details(
-            order, agent_name=reading.agent_name, agent_phone=reading.agent_phone, window=reading.window
+            order, agent_name=reading.agent_name, agent_phone=reading.agent_phone, window=reading.window, actor=actor
         )
         transition(order, target, actor=actor, note="; ".join(filter(None, [f"Courier: {label}", details])))
         return "moved"
@@ -174,13 +177,24 @@ def _put_to_staff(order: Order, actor: str, text: str) -> None:
     record_event(order, "courier", actor, note=text[:500])
 
 
-def pass_on_delivery_details(order: Order, *, agent_name: str, agent_phone: str, window: str) -> str:
-    """THE one place a courier's delivery agent and window reach the order.
+def pass_on_delivery_details(
+    order: Order, *, agent_name: str, agent_phone: str, window: str, actor: str = "Courier"
+) -> str:
+    """THE one place a courier's delivery agent and window reach the order (checkout/orders/delivery.py).
 
-    Orders do not carry these fields yet (issue 17's delivery details add them, with something like
-    `set_delivery_details(order, ...)`): connect that call here. Until then they are only written in the
-    timeline note this returns ("" when the courier gave none).
+    What can't be read (a window in words, a number that isn't one) stays in the timeline note this returns.
     """
+    moments = window_from_text(window, get_store_settings().zone_name, utcnow()) if window else None
+    details = {
+        "window_start": moments[0] if moments else None,
+        "window_end": moments[1] if moments else None,
+        "agent_name": agent_name or None,
+        "agent_phone": agent_phone or None,
+    }
+    try:
+        set_delivery_details(order, **details, actor=actor)
+    except InvalidFulfilment:  # a number that is no phone number: the rest still reaches the order
+        set_delivery_details(order, **{**details, "agent_phone": None}, actor=actor)
     return delivery_details_text(agent_name, agent_phone, window)
 
 

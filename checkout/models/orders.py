@@ -63,6 +63,12 @@ class Order(db.Model):
     tracking_number: Mapped[str] = mapped_column(String(80), default="", index=True)  # couriers' webhooks
     tracking_url: Mapped[str] = mapped_column(String(300), default="")
     expected_delivery_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # When the parcel should reach the door (UTC; shown in the shop's zone), and who brings it: set by staff or a
+    # courier's update through checkout/orders/delivery.py.
+    delivery_window_start = mapped_column(UTCDateTime, nullable=True)
+    delivery_window_end = mapped_column(UTCDateTime, nullable=True)
+    delivery_agent_name: Mapped[str] = mapped_column(String(80), default="")
+    delivery_agent_phone: Mapped[str] = mapped_column(String(20), default="")  # E.164
     # Payment, recorded apart from fulfilment: its state (checkout/orders/payment_states.py decides it), what the
     # customer has paid less what was given back, and what was given back.
     payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")

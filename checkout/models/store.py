@@ -92,6 +92,13 @@ class StoreSettings(db.Model):
     # Printed on payment receipts (checkout/receipts/) under the shop's name, tagline and address.
     receipt_tax_number: Mapped[str] = mapped_column(String(40), default="", server_default="")  # GSTIN, VAT, KRA PIN
     receipt_footer: Mapped[str] = mapped_column(Text, default="", server_default="")  # e.g. "Thank you!"
+    # How long delivery takes, in days from confirmation (0 and 0: the shop promises no date), and per area:
+    # "prefix=days" lines, e.g. "560=1-2" or "Kasarani=2" (checkout/orders/delivery_promise.py reads them).
+    delivery_days_min: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_days_max: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_area_days: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The status messages the shop switched off (message keys, e.g. ["preparing"]); the status changes anyway.
+    silent_statuses: Mapped[list] = mapped_column(db.JSON, default=list)
 
     @property
     def zone_name(self) -> str:

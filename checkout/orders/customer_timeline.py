@@ -10,12 +10,14 @@ later, stays internal unless it is added here on purpose.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from checkout.dates import format_day
+from checkout.dates import format_day, format_window
 from checkout.models.orders import Order, OrderEvent
 from checkout.orders.lifecycle import OrderStatus
 
 # While the order is in one of these, the status page shows the parcel's details at the top.
 PARCEL_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY})
+# Before that, once confirmed, it shows the date the shop promised (or staff set).
+PROMISE_STATUSES = frozenset({OrderStatus.CONFIRMED, OrderStatus.PREPARING})
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,20 @@ class ParcelDetails:
     tracking_url: str = ""
     expected_delivery_date: date | None = None
     expected_delivery_display: str = ""
+    delivery_window_display: str = ""  # "today 2:00 pm–5:00 pm", in the shop's zone
+    agent_name: str = ""
+    agent_phone: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.carrier or self.tracking_number or self.tracking_url or self.expected_delivery_date)
+        return bool(
+            self.carrier
+            or self.tracking_number
+            or self.tracking_url
+            or self.expected_delivery_date
+            or self.delivery_window_display
+            or self.agent_name
+            or self.agent_phone
+        )
 
 
 @dataclass(frozen=True)
@@ -42,22 +55,39 @@ class TimelineEntry:
     parcel: ParcelDetails | None = None
 
 
-def parcel_details(order: Order, locale: str = "en") -> ParcelDetails:
-    """The order's carrier, tracking and expected date as the customer sees them (empty when none is set)."""
+def parcel_details(
+    order: Order, locale: str = "en", zone_name: str = "UTC", now: datetime | None = None
+) -> ParcelDetails:
+    """The order's carrier, tracking, expected date, window and agent as the customer sees them (empty when none
+    is set); the window said from `now` ("today …") in the shop's zone."""
     return ParcelDetails(
         carrier=order.carrier or "",
         tracking_number=order.tracking_number or "",
         tracking_url=order.tracking_url or "",
         expected_delivery_date=order.expected_delivery_date,
         expected_delivery_display=format_day(order.expected_delivery_date, locale),
+        delivery_window_display=format_window(
+            order.delivery_window_start, order.delivery_window_end, zone_name, locale, now
+        ),
+        agent_name=order.delivery_agent_name or "",
+        agent_phone=order.delivery_agent_phone or "",
     )
 
 
-def parcel_on_the_way(order: Order, locale: str = "en") -> ParcelDetails | None:
+def parcel_on_the_way(
+    order: Order, locale: str = "en", zone_name: str = "UTC", now: datetime | None = None
+) -> ParcelDetails | None:
     """The parcel's details while it is on its way (shipped, out for delivery) and staff gave some; else None."""
     if order.fulfilment != "delivery" or order.status not in PARCEL_STATUSES:
         return None
-    return parcel_details(order, locale) or None
+    return parcel_details(order, locale, zone_name, now) or None
+
+
+def promised_delivery(order: Order, locale: str = "en") -> str:
+    """The expected delivery date while a confirmed delivery is being readied ('4 Dec 2026'); else ''."""
+    if order.fulfilment != "delivery" or order.status not in PROMISE_STATUSES:
+        return ""
+    return format_day(order.expected_delivery_date, locale)
 
 
 def _status_entry(order: Order, event: OrderEvent, locale: str) -> TimelineEntry | None:

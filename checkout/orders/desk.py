@@ -8,7 +8,7 @@ nothing is written (and the version column catches the same race between two ope
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,8 +18,9 @@ from checkout.database import transaction
 from checkout.extensions import db
 from checkout.models.orders import Order, Payment
 from checkout.models.staff import StaffUser
+from checkout.models.store import get_store_settings
 from checkout.money import format_money
-from checkout.orders import locks
+from checkout.orders import delivery, locks
 from checkout.orders.errors import (
     InvalidFulfilment,
     NotAllowedInBulk,
@@ -75,10 +76,21 @@ def order_change(order: Order, expected_version: int | None) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class FulfilmentDetails:
+    """Every fulfilment field as staff left it on the form: an empty one clears what the order had."""
+
     carrier: str = ""
     tracking_number: str = ""
     tracking_url: str = ""
     expected_delivery_date: date | None = None
+    delivery_window_start: datetime | None = None  # aware; see delivery.window_from_local
+    delivery_window_end: datetime | None = None
+    delivery_agent_name: str = ""
+    delivery_agent_phone: str = ""  # as typed; stored as E.164
+
+    @classmethod
+    def of(cls, order: Order) -> "FulfilmentDetails":
+        """The order's details as they are, to change one or two of them."""
+        return cls(**{name: getattr(order, name) for name in delivery.DELIVERY_FIELDS})
 
     def validate(self) -> None:
         for name, limit in FULFILMENT_FIELD_MAX.items():
@@ -89,18 +101,25 @@ class FulfilmentDetails:
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise InvalidFulfilment("tracking_url", "Give a full web address starting with https://")
 
+    def checked_values(self, region: str) -> dict:
+        """The column values, every one checked (InvalidFulfilment names the first field that is not right)."""
+        self.validate()
+        start, end = delivery.checked_window(self.delivery_window_start, self.delivery_window_end)
+        return {
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "tracking_url": self.tracking_url,
+            "expected_delivery_date": self.expected_delivery_date,
+            "delivery_window_start": start,
+            "delivery_window_end": end,
+            "delivery_agent_name": delivery.checked_agent_name(self.delivery_agent_name),
+            "delivery_agent_phone": delivery.checked_agent_phone(self.delivery_agent_phone, region),
+        }
+
 
 def _apply_fulfilment(order: Order, details: FulfilmentDetails, staff: StaffUser) -> None:
-    details.validate()
-    changed = []
-    for name in ("carrier", "tracking_number", "tracking_url", "expected_delivery_date"):
-        value = getattr(details, name)
-        if getattr(order, name) != value:
-            setattr(order, name, value)
-            changed.append(name)
-    if changed:
-        summary = ", ".join(f"{name.replace('_', ' ')}: {getattr(order, name) or '—'}" for name in changed)
-        record_event(order, "fulfilment", staff.name, note=summary, staff_user_id=staff.id)
+    values = details.checked_values(get_store_settings().default_region)
+    delivery.apply_delivery_changes(order, values, actor=staff.name, staff_user_id=staff.id)
 
 
 def change_status(

@@ -4,6 +4,7 @@ One function lists the order's outside fields, so a field added for one reader r
 The public status (for anyone holding the status link) is the other, smaller document: no phone, no address.
 """
 
+from checkout.dates import format_day, format_window
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings
 from checkout.money import format_money
@@ -51,11 +52,39 @@ def order_document(order: Order, settings: StoreSettings) -> dict:
         "payment_status": order.payment_status,
         "external_reference": order.external_reference,
         "customer": {"name": order.customer_name, "phone": order.customer_phone, "address": order.delivery_address},
+        "delivery": delivery_document(order, settings),
     }
 
 
-def public_status_document(order: Order) -> dict:
-    """For anyone holding the status token: no phone, no address."""
+def _moment(at) -> str | None:
+    return at.isoformat() if at else None
+
+
+def delivery_document(order: Order, settings: StoreSettings) -> dict:
+    """Carrier, tracking, expected date, window and agent: the same in the order document and the public status.
+
+    Moments are ISO 8601 in UTC; `*_display` are the shop's zone and locale, with a date (never "today": the
+    reader may keep the document for days).
+    """
+    return {
+        "carrier": order.carrier or None,
+        "tracking_number": order.tracking_number or None,
+        "tracking_url": order.tracking_url or None,
+        "expected_date": order.expected_delivery_date.isoformat() if order.expected_delivery_date else None,
+        "expected_date_display": format_day(order.expected_delivery_date, settings.locale),
+        "window_start": _moment(order.delivery_window_start),
+        "window_end": _moment(order.delivery_window_end),
+        "window_display": format_window(
+            order.delivery_window_start, order.delivery_window_end, settings.zone_name, settings.locale
+        ),
+        "agent_name": order.delivery_agent_name or None,
+        "agent_phone": order.delivery_agent_phone or None,
+    }
+
+
+def public_status_document(order: Order, settings: StoreSettings) -> dict:
+    """For anyone holding the status token: no customer's phone, no address (the delivery agent's number is
+    there: it is for the customer to reach them)."""
     return {
         "reference": order.reference,
         "status": order.status,
@@ -76,4 +105,5 @@ def public_status_document(order: Order) -> dict:
             }
             for entry in customer_timeline(order)
         ],
+        "delivery": delivery_document(order, settings),
     }

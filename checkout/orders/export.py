@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 from checkout.csv_safety import write_csv
-from checkout.dates import format_moment
+from checkout.dates import format_moment, local
 from checkout.models.store import get_store_settings
 from checkout.money import from_minor
 from checkout.orders.queries import OrderFilters, iter_orders
@@ -34,6 +34,12 @@ HEADER = [
     "coupon_code",
     "discount",  # taken off the items by the code
     "delivery_discount",  # the delivery fee a free-delivery code waived
+    "tracking_url",
+    "expected_delivery_date",  # YYYY-MM-DD
+    "delivery_window_start_local",  # "YYYY-MM-DD HH:MM" in the shop's time zone
+    "delivery_window_end_local",
+    "delivery_agent_name",
+    "delivery_agent_phone",
 ]
 
 
@@ -69,7 +75,18 @@ def _rows(filters: OrderFilters) -> Iterator[list]:
             order.coupon_code,
             from_minor(order.discount_minor, order.currency),
             from_minor(order.delivery_discount_minor, order.currency),
+            order.tracking_url,
+            order.expected_delivery_date.isoformat() if order.expected_delivery_date else "",
+            _local_clock(order.delivery_window_start, settings.zone_name),
+            _local_clock(order.delivery_window_end, settings.zone_name),
+            order.delivery_agent_name,
+            order.delivery_agent_phone,
         ]
+
+
+def _local_clock(moment, zone_name: str) -> str:
+    """A moment as a spreadsheet reads it, on the shop's wall clock: '2026-12-01 14:00'."""
+    return local(moment, zone_name).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def orders_csv(filters: OrderFilters) -> str:

@@ -4,7 +4,8 @@
     pickup:    pending → confirmed → preparing → ready_for_pickup → delivered
     both:      pending / confirmed / preparing → cancelled (a reason is required)
 
-Confirming commits the reserved stock; cancelling gives it back. Each change is written to the
+Confirming commits the reserved stock and, unless staff set one, fixes the delivery date the shop promises
+(checkout/orders/delivery_promise.py); cancelling gives the stock back. Each change is written to the
 timeline as an OrderEvent. Callers own the transaction and commit.
 """
 
@@ -12,8 +13,11 @@ import enum
 
 from checkout import events
 from checkout.catalog import stock
+from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.orders import Order, OrderEvent
+from checkout.models.store import get_store_settings
+from checkout.orders.delivery_promise import promised_delivery_date
 from checkout.orders.errors import ReasonRequired, TransitionNotAllowed
 
 
@@ -97,6 +101,8 @@ def transition(
 
     if target is S.CONFIRMED:
         stock.commit_reservations(order, by=actor, staff_user_id=staff_user_id)
+        if order.expected_delivery_date is None:
+            order.expected_delivery_date = promised_delivery_date(order, get_store_settings(), utcnow())
     elif target is S.CANCELLED:
         stock.release_reservations(order, by=actor, staff_user_id=staff_user_id)
 

@@ -20,12 +20,14 @@ from checkout.models.store import (
     save_store_settings,
 )
 from checkout.money import InvalidAmount, format_amount_for_input, parse_amount
+from checkout.orders.delivery_promise import DELIVERY_DAYS_MAX, InvalidAreaDays, parse_area_days
 from checkout.phones import InvalidPhone, normalise_business_phone, normalise_phone
 from checkout.shop.quiet_hours import InvalidClockTime, parse_clock
 from checkout.whatsapp.wording import (
     DEFAULT_MESSAGE_TEXTS,
     MESSAGE_KEYS,
     MESSAGE_PLACEHOLDERS,
+    SWITCHABLE_STATUS_MESSAGES,
     InvalidMessageText,
     check_message_text,
     message_text,
@@ -85,6 +87,12 @@ class SettingsChange:
     cart_expiry_days: int | None = None  # idle carts are deleted after this many days
     quiet_hours_start: str | None = None  # "22:00"; both empty: no quiet hours
     quiet_hours_end: str | None = None
+    # The delivery time promised at confirmation; None means "not part of this change, keep as is".
+    delivery_days_min: int | None = None
+    delivery_days_max: int | None = None
+    delivery_area_days: str | None = None  # "area=days" lines
+    # The status messages switched off (keys of SWITCHABLE_STATUS_MESSAGES); None: keep as is.
+    silent_statuses: tuple[str, ...] | None = None
 
 
 class InvalidSettings(Exception):
@@ -169,6 +177,28 @@ def _check_receipt(change: SettingsChange, values: dict, errors: dict) -> None:
         if len(footer) > RECEIPT_FOOTER_MAX:
             errors["receipt_footer"] = f"Keep this to {RECEIPT_FOOTER_MAX:,} characters."
         values["receipt_footer"] = footer
+
+
+def _check_delivery_time(change: SettingsChange, values: dict, errors: dict) -> None:
+    """The days promised at confirmation (0 to 0: no promise) and the areas that differ."""
+    for name in ("delivery_days_min", "delivery_days_max"):
+        value = getattr(change, name)
+        if value is None:
+            continue
+        if problem := _check_range(value, (0, DELIVERY_DAYS_MAX), "Days"):
+            errors[name] = problem
+        values[name] = value
+    low, high = values.get("delivery_days_min"), values.get("delivery_days_max")
+    checked = low is not None and high is not None and not errors.keys() & {"delivery_days_min", "delivery_days_max"}
+    if checked and low > high:
+        errors["delivery_days_max"] = "The longest delivery time can't be shorter than the shortest."
+    if change.delivery_area_days is not None:
+        text = normalise_text(change.delivery_area_days)
+        try:
+            parse_area_days(text)
+        except InvalidAreaDays as error:
+            errors["delivery_area_days"] = error.message
+        values["delivery_area_days"] = text
 
 
 def _check_range(value: int | None, bounds: tuple[int, int], what: str) -> str | None:
@@ -259,6 +289,9 @@ def _validated_values(change: SettingsChange, current_texts: dict) -> dict:
     _check_reminders(change, values, errors)
     _check_footer(change, values, errors)
     _check_receipt(change, values, errors)
+    _check_delivery_time(change, values, errors)
+    if change.silent_statuses is not None:
+        values["silent_statuses"] = [key for key in SWITCHABLE_STATUS_MESSAGES if key in change.silent_statuses]
 
     methods = [method for method in PAYMENT_METHOD_LABELS if method in change.payment_methods]
     if not methods or len(methods) != len(set(change.payment_methods)):
@@ -409,4 +442,8 @@ def editable_values(settings: StoreSettings) -> dict:
         "staff_alert_numbers": "\n".join(settings.staff_alert_numbers or []),
         "webhook_url": settings.webhook_url,
         "webhook_secret": settings.webhook_secret,
+        "delivery_days_min": settings.delivery_days_min,
+        "delivery_days_max": settings.delivery_days_max,
+        "delivery_area_days": settings.delivery_area_days,
+        "silent_statuses": list(settings.silent_statuses or []),
     }

@@ -188,8 +188,10 @@ def status_update(
         summary += f" ({reason})"
     if key == "shipped" and order.tracking_number:
         summary += f" with {order.carrier or 'the courier'}, tracking number {order.tracking_number}"
-    if key == "shipped" and order.expected_delivery_date:
+    if key in ("confirmed", "shipped") and order.expected_delivery_date:
         summary += f", expected {format_day(order.expected_delivery_date, settings.locale)}"
+    if key in ("shipped", "out_for_delivery"):
+        summary += _doorstep_summary(values)
     if key in MONEY_TEXT_KEYS:
         summary += _money_summary(values)
     values = [order.reference, settings.name, summary, status_url]
@@ -218,6 +220,14 @@ def refund_issued(
         summary += f"; expect it within {refund_timing}"
     parameters = [order.reference, settings.name, summary, status_url]
     return _template_message("status:refund_issued", templates.ORDER_UPDATE, parameters, language)
+
+
+def _doorstep_summary(values: dict) -> str:
+    """The delivery window and agent in a template's one-line summary (the approved template keeps its four
+    parameters: a new one would mean submitting it to Meta again)."""
+    text = f", arriving {values['delivery_window']}" if values["delivery_window"] else ""
+    agent = " ".join(part for part in (values["agent_name"], values["agent_phone"]) if part)
+    return text + (f", delivered by {agent}" if agent else "")
 
 
 def _money_summary(values: dict) -> str:

@@ -16,9 +16,9 @@ Public API used by the message builders (keep it stable):
 
 import string
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from checkout.dates import format_day
+from checkout.dates import format_day, format_window, zone
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings
 from checkout.money import format_money, to_minor
@@ -27,15 +27,17 @@ MESSAGE_TEXT_MAX = 1000  # WhatsApp template bodies allow 1,024 characters; leav
 
 _COMMON = ("customer_name", "reference", "store_name", "status_url", "total")
 _TRACKING = ("carrier", "tracking_number", "tracking_url", "expected_delivery")
+# When the parcel comes and who brings it: "today 2:00 pm–5:00 pm", "Ravi", "+919812345678".
+_DOORSTEP = ("delivery_window", "agent_name", "agent_phone")
 # Where the customer's money stands; each is empty when it doesn't apply, so its line drops out.
 _MONEY = ("paid_in_full", "balance_due")
 
 MESSAGE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "handoff_greeting": _COMMON,
-    "confirmed": _COMMON,
+    "confirmed": _COMMON + ("expected_delivery",),
     "preparing": _COMMON,
-    "shipped": _COMMON + _TRACKING,
-    "out_for_delivery": _COMMON + _TRACKING,
+    "shipped": _COMMON + _TRACKING + _DOORSTEP,
+    "out_for_delivery": _COMMON + _TRACKING + _DOORSTEP,
     "ready_for_pickup": _COMMON + ("pickup_address",),
     "delivered": _COMMON + _MONEY,
     "cancelled": _COMMON + ("reason", "refunded", "amount_held"),
@@ -43,6 +45,16 @@ MESSAGE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "refund_issued": _COMMON + ("refund_amount", "refund_timing"),
 }
 MESSAGE_KEYS: tuple[str, ...] = tuple(MESSAGE_PLACEHOLDERS)
+# The status messages a shop may switch off (the status changes all the same). "confirmed" and "cancelled" always
+# go: the first is the customer's only word that the order stands (with its link and expected date), the second
+# that it doesn't (and what happens to money paid).
+SWITCHABLE_STATUS_MESSAGES: tuple[str, ...] = (
+    "preparing",
+    "shipped",
+    "out_for_delivery",
+    "ready_for_pickup",
+    "delivered",
+)
 
 MESSAGE_LABELS = {
     "handoff_greeting": "Greeting at the top of the shopper's WhatsApp order",
@@ -61,6 +73,7 @@ DEFAULT_MESSAGE_TEXTS: dict[str, str] = {
     "handoff_greeting": "Hello {store_name}! I'd like to place this order.",
     "confirmed": (
         "Hi {customer_name}, your order {reference} from {store_name} is confirmed. Total: {total}.\n"
+        "Expected delivery: {expected_delivery}\n"
         "Follow your order here: {status_url}"
     ),
     "preparing": "Hi {customer_name}, we're preparing your order {reference}.\nOrder status: {status_url}",
@@ -70,10 +83,14 @@ DEFAULT_MESSAGE_TEXTS: dict[str, str] = {
         "Tracking number: {tracking_number}\n"
         "Track the parcel: {tracking_url}\n"
         "Expected delivery: {expected_delivery}\n"
+        "Delivery window: {delivery_window}\n"
+        "Delivered by: {agent_name} {agent_phone}\n"
         "Order status: {status_url}"
     ),
     "out_for_delivery": (
-        "Hi {customer_name}, your order {reference} is out for delivery today. Please keep your phone nearby.\n"
+        "Hi {customer_name}, your order {reference} is out for delivery. Please keep your phone nearby.\n"
+        "Arriving: {delivery_window}\n"
+        "Your delivery agent: {agent_name} {agent_phone}\n"
         "Tracking number: {tracking_number}\n"
         "Order status: {status_url}"
     ),
@@ -245,10 +262,12 @@ def order_message_values(
     payment_amount_minor: int = 0,
     refund_amount_minor: int = 0,
     refund_timing: str = "",
+    now: datetime | None = None,
 ) -> dict:
     """The placeholder values for `order`, to pass to render_message_text as **values.
 
     The money values are empty when they don't apply (nothing refunded, nothing due), so their lines drop out.
+    The delivery window is said from `now` (the message's moment: "today 2:00 pm–5:00 pm").
     """
     money = money_position(order)
 
@@ -273,6 +292,15 @@ def order_message_values(
         "tracking_number": order.tracking_number,
         "tracking_url": order.tracking_url,
         "expected_delivery": format_day(order.expected_delivery_date, settings.locale),
+        "delivery_window": format_window(
+            order.delivery_window_start,
+            order.delivery_window_end,
+            settings.zone_name,
+            settings.locale,
+            now or datetime.now(UTC),
+        ),
+        "agent_name": order.delivery_agent_name or "",
+        "agent_phone": order.delivery_agent_phone or "",
         "pickup_address": settings.pickup_address,
         "reason": reason,
     }
@@ -290,7 +318,17 @@ def sample_order(settings: StoreSettings) -> Order:
         tracking_number="BD123456789IN",
         tracking_url="https://track.example.com/BD123456789IN",
         expected_delivery_date=date.today() + timedelta(days=3),
+        delivery_window_start=_sample_window_start(settings),
+        delivery_window_end=_sample_window_start(settings) + timedelta(hours=3),
+        delivery_agent_name="Ravi",
+        delivery_agent_phone="+919812345678",
     )
+
+
+def _sample_window_start(settings: StoreSettings) -> datetime:
+    """2 pm today in the shop's zone, for previews."""
+    today = datetime.now(UTC).astimezone(zone(settings.zone_name))
+    return today.replace(hour=14, minute=0, second=0, microsecond=0)
 
 
 def preview_message_text(key: str, text: str, settings: StoreSettings, *, status_url: str) -> str:

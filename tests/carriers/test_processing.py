@@ -106,6 +106,18 @@ def test_out_for_delivery_keeps_the_agent_and_window_on_the_timeline(client, app
     assert (
         order.events[-1].note == "Courier: Out for delivery; agent Ravi Kumar +919800000001; window today 14:00–17:00"
     )
+    # …and on the order itself, where the status page, the messages and the API read them.
+    assert (order.delivery_agent_name, order.delivery_agent_phone) == ("Ravi Kumar", "+919800000001")
+    assert order.delivery_window_end - order.delivery_window_start == timedelta(hours=3)
+
+
+def test_an_agent_number_that_is_no_phone_number_still_lets_the_name_and_window_through(client, app, swift):
+    order_id = prepare(app, status="shipped")
+    courier_says(client, swift, "OFD", "evt-3", agent={"name": "Ravi", "phone": "call the depot"}, slot="14:00-17:00")
+    order = the_order(app, order_id)
+    assert order.status == "out_for_delivery"
+    assert (order.delivery_agent_name, order.delivery_agent_phone) == ("Ravi", "")
+    assert order.delivery_window_start is not None
 
 
 def test_a_resent_event_is_acknowledged_and_changes_nothing(client, app, swift):

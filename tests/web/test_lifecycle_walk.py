@@ -56,6 +56,9 @@ CUSTOMER_DIGITS = "919876543210"
 STRANGER_DIGITS = "254712345678"
 STAFF_NOTE = "Walk note: customer owes us a favour, do not tell them"
 ASSIGNEE = "Ravi Packer"
+AGENT_NAME, AGENT_PHONE = "Sunil Courier", "+919812345678"
+WINDOW = ("14:00", "17:00")
+WINDOW_SHOWN = "2:00 pm–5:00 pm"  # in the shop's zone (Asia/Kolkata) and locale (en_IN)
 FRAGMENT_TARGET = "order-desk"  # the desk swaps just its table; the other admin pages answer any HTMX request
 CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "checkout"
 
@@ -157,6 +160,27 @@ def fulfilment_edit(w: Walker) -> None:
         tracking_number="BD123",
         tracking_url="https://track.example/BD123",
         expected_delivery_date="2026-12-04",
+        delivery_day="2026-12-04",
+        window_from="10:00",
+        window_until="13:00",
+        delivery_agent_name="Early Agent",
+        delivery_agent_phone="+919811122233",
+        version=w.version(),
+    )
+
+
+def window_and_agent(w: Walker) -> None:
+    """On its way: staff give the window and the agent who brings it (the out-for-delivery message says them)."""
+    w.admin_post(
+        "fulfilment",
+        carrier="Delhivery",
+        tracking_number="DL9",
+        expected_delivery_date="2026-12-04",
+        delivery_day="2026-12-04",
+        window_from=WINDOW[0],
+        window_until=WINDOW[1],
+        delivery_agent_name=AGENT_NAME,
+        delivery_agent_phone="98123 45678",
         version=w.version(),
     )
 
@@ -451,6 +475,7 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("half the balance paid through Stripe", stripe_pays_half, "attention", S.CONFIRMED),
             Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
             Step("shipped", staff_moves_to("shipped", carrier="Delhivery", tracking_number="DL9"), "status", S.SHIPPED),
+            Step("window and agent", window_and_agent, "fulfilment", S.SHIPPED),
             Step("failed message", failed_message, None, S.SHIPPED),
             Step("the courier: out for delivery", courier_reports("Dispatched", "UD"), "status", S.OUT_FOR_DELIVERY),
             Step("where is my order", customer_asks_where_the_order_is, None, S.OUT_FOR_DELIVERY),
@@ -587,7 +612,32 @@ def open_every_page(w: Walker, step: Step) -> None:
     public_api = w.client.get(pages_showing_the_order(w, step.status.value)["public status API"])
     assert public_api.status_code == 200 and STAFF_NOTE not in public_api.get_data(as_text=True)
     with w.app.app_context():
-        json.dumps(order_document(w.order(), get_store_settings()))  # the shop webhook's payload, built as it is sent
+        document = order_document(w.order(), get_store_settings())  # the shop webhook's payload, built as it is sent
+        json.dumps(document)
+        on_the_way = w.order().status in (S.SHIPPED, S.OUT_FOR_DELIVERY) and w.order().delivery_agent_name == AGENT_NAME
+        db.session.remove()
+    if on_the_way:
+        delivery_details_shown_everywhere(w, step, page, document)
+
+
+def delivery_details_shown_everywhere(w: Walker, step: Step, status_page: str, document: dict) -> None:
+    """While the parcel is on its way, every reader of the order has its window and agent."""
+    pages = pages_showing_the_order(w, step.status.value)
+    headers = {"Authorization": f"Bearer {w.api_secret}"}
+    api = w.client.get(pages["order API"], headers=headers).get_json()["delivery"]
+    public = w.client.get(pages["public status API"]).get_json()["delivery"]
+    csv_export = w.client.get(pages["CSV export"]).get_data(as_text=True)
+    admin = html.unescape(w.client.get(pages["admin order detail"]).get_data(as_text=True))
+    where = f"after {step.name!r}"
+    assert AGENT_NAME in status_page and WINDOW_SHOWN in status_page, f"{where}: the status page"
+    for name, delivery in (("order API", api), ("public status", public), ("webhook", document["delivery"])):
+        assert (delivery["agent_name"], delivery["agent_phone"]) == (AGENT_NAME, AGENT_PHONE), f"{where}: {name}"
+        assert delivery["window_display"] == f"4 Dec 2026, {WINDOW_SHOWN}", f"{where}: {name}"
+    assert AGENT_NAME in csv_export and "2026-12-04 14:00" in csv_export, f"{where}: the CSV export"
+    assert f'value="{AGENT_NAME}"' in admin and f'value="{WINDOW[0]}"' in admin, f"{where}: the admin order page"
+    if step.status is S.OUT_FOR_DELIVERY:
+        chat = w.sandbox_chat(CUSTOMER_DIGITS)
+        assert AGENT_NAME in chat and WINDOW_SHOWN in chat, f"{where}: the out-for-delivery message"
 
 
 def check_the_step_happened(w: Walker, step: Step) -> None:
@@ -639,6 +689,7 @@ def start_walk(app, fulfilment: str, payment_method: str, stripe: FakeStripe) ->
         owner = make_staff("owner")
         assignee = make_staff("fulfilment", name=ASSIGNEE)
         _, api_secret = keys.create_key("Walk", "secret")
+        db.session.commit()  # else the key is gone with the session, and the order API only ever answered 401
         walker = Walker(
             app, app.test_client(), order.reference, order.status_token, api_secret, assignee.id, coupon.id, stripe
         )
