@@ -38,6 +38,7 @@ from checkout.staff.conversation import (
     WindowClosed,
     check_fits_template,
     checked_staff_text,
+    claim_session,
     conversation_window,
     queued_under,
     template_room,
@@ -456,7 +457,8 @@ def send_reply(
     """Queue a staff reply to the customer; the same form sent twice (`request_key`) queues it once.
 
     The person replying takes the conversation from the bot (or from the waiting queue): the bot stays quiet
-    until someone hands it back. Inside the 24-hour window the text goes as it is. Outside it only with `as_template`, inside the approved
+    until someone hands it back. A customer in a paid service session is answered only by staff who may run
+    sessions, and not once it ended (the first reply starts it). Inside the 24-hour window the text goes as it is. Outside it only with `as_template`, inside the approved
     order update template of the customer's latest order (one line); with no order, TemplateOnly. Raises
     MessagingOff, WindowClosed, TemplateOnly or InvalidMessageText and then writes nothing.
     """
@@ -494,8 +496,9 @@ def send_reply(
         )
     try:
         with transaction():
-            message = outbox.enqueue_whatsapp(outbound, phone=phone, key=key, order=order)
             locked = _locked(conversation_id)
+            claim_session(phone, staff)
+            message = outbox.enqueue_whatsapp(outbound, phone=phone, key=key, order=order)
             chats.note_outbound(locked, text)
             if locked.handled_by == chats.BOT or locked.waiting_since is not None:
                 # A person answering has the conversation: the bot must not talk over them.

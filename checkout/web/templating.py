@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import inspect
 
 from checkout.catalog.picture_sizes import Picture, picture_for
+from checkout.catalog.values import format_duration
 from checkout.dates import format_day, format_moment
 from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, get_store_settings
 from checkout.money import format_money
@@ -29,6 +30,10 @@ def register(app: Flask) -> None:
     def day_filter(day) -> str:
         """A calendar day (a `date`, already the shop's) in the shop's locale: '2 Jan 2026'."""
         return format_day(day, settings_for_display().locale)
+
+    @app.template_filter("duration")
+    def duration_filter(minutes: int | None) -> str:
+        return format_duration(minutes)
 
     @app.template_filter("status_label")
     def status_label(status: str) -> str:

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
-from checkout.catalog.stock import open_reservation_filter
+from checkout.catalog.stock import SERVICE_AVAILABLE, open_reservation_filter
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models.catalog import Category, Product, ProductStatus, Variant
+from checkout.models.catalog import Category, Product, ProductKind, ProductStatus, Variant
 from checkout.models.orders import StockReservation
 from checkout.whatsapp.customer_text import (
     content_words,
@@ -97,7 +97,10 @@ def load_candidates() -> tuple[Candidate, ...]:
             Variant.id,
             Variant.sku,
             Variant.price_minor,
-            Variant.stock_on_hand - func.coalesce(held.c.held, 0),
+            case(
+                (Product.kind == ProductKind.SERVICE, SERVICE_AVAILABLE),
+                else_=Variant.stock_on_hand - func.coalesce(held.c.held, 0),
+            ),
         )
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(held, held.c.variant_id == Variant.id)
