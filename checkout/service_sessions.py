@@ -77,6 +77,14 @@ class SessionState:
         return self.session.ends_at.isoformat() if self.session.ends_at else ""
 
 
+def format_time_left(seconds: int) -> str:
+    """3599 → '59:59', 3725 → '1:02:05': the time left as the inbox shows it (and its script counts down)."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
 def state_of(session: ServiceSession, now: datetime) -> SessionState:
     if session.started_at is None:
         return SessionState(session, WAITING, session.minutes * 60)
@@ -254,9 +262,10 @@ def end_expired_sessions(now: datetime | None = None, limit: int = SWEEP_BATCH) 
     return ended
 
 
-def sessions_of_orders(order_ids: list[int]) -> dict[int, ServiceSession]:
-    """Each order's session, for pages and exports listing many orders (one query)."""
-    if not order_ids:
-        return {}
-    rows = db.session.scalars(select(ServiceSession).where(ServiceSession.order_id.in_(order_ids)))
-    return {session.order_id: session for session in rows}
+def session_for_order_page(order: Order, now: datetime | None = None) -> SessionState | None:
+    """The order's session as its admin page shows it. Every session leaves a "session" event on the timeline
+    the page reads anyway, so an order without one costs no query."""
+    if not any(event.kind == "session" for event in order.events):
+        return None
+    session = session_of(order)
+    return state_of(session, now or utcnow()) if session is not None else None

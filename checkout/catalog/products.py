@@ -88,7 +88,9 @@ def save_product(
         with transaction():
             errors: list[FieldError] = []
             fields = _checked_product_fields(product, draft, errors)
-            variant_plans = _checked_variants(product, draft, currency, locale, errors, service=draft.kind.strip().lower() == ProductKind.SERVICE)
+            variant_plans = _checked_variants(
+                product, draft, currency, locale, errors, service=draft.kind.strip().lower() == ProductKind.SERVICE
+            )
             if errors:
                 raise ProductRejected(errors)
             product = _write_product(product, draft, fields, variant_plans, staff)
@@ -119,9 +121,7 @@ def _checked_product_fields(product: Product | None, draft: ProductDraft, errors
         keywords = ""
     kind, duration = _checked_kind(draft, errors)
     description = draft.description.strip().replace("\r\n", "\n")
-    return dict(
-        name=name, slug=slug, sku=sku, description=description, keywords=keywords, kind=kind, duration=duration
-    )
+    return dict(name=name, slug=slug, sku=sku, description=description, keywords=keywords, kind=kind, duration=duration)
 
 
 def _checked_kind(draft: ProductDraft, errors: list[FieldError]) -> tuple[str, int | None]:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, literal_column, select, tuple_, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from checkout import outbox
+from checkout import outbox, service_sessions
 from checkout.database import transaction
 from checkout.extensions import db
 from checkout.models.carts import Cart
@@ -280,6 +280,7 @@ class ConversationView:
     messaging_enabled: bool
     template_order: Order | None  # the order whose update template carries a reply outside the window
     template_room: int
+    session: service_sessions.SessionState | None = None  # the customer's latest paid service session
 
     @property
     def can_send(self) -> bool:
@@ -364,6 +365,7 @@ def conversation_view(conversation: Conversation, older_than: int | None = None)
         messaging_enabled=messaging_enabled(),
         template_order=template_order,
         template_room=template_room(template_order) if template_order is not None else 0,
+        session=service_sessions.session_state(phone),
     )
 
 

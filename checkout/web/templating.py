@@ -11,6 +11,7 @@ from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, get_stor
 from checkout.money import format_money
 from checkout.orders.lifecycle import STATUS_LABELS, OrderStatus
 from checkout.phones import display_phone
+from checkout.service_sessions import format_time_left
 from checkout.web import page_cache
 from checkout.whatsapp.media import MediaView, view_of
 
@@ -34,6 +35,10 @@ def register(app: Flask) -> None:
     @app.template_filter("duration")
     def duration_filter(minutes: int | None) -> str:
         return format_duration(minutes)
+
+    @app.template_filter("time_left")
+    def time_left_filter(seconds: int) -> str:
+        return format_time_left(seconds)
 
     @app.template_filter("status_label")
     def status_label(status: str) -> str:
