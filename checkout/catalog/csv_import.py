@@ -286,7 +286,8 @@ def _parse_row(
     )
     kind = check("kind", parse_kind) if "kind" in values else None
     parsed["kind"] = kind
-    if "duration_minutes" in values:
+    kind_unread = "kind" in values and kind is None  # reported above: the duration can't be judged without it
+    if "duration_minutes" in values and not kind_unread:
         parsed["duration_minutes"] = check("duration_minutes", lambda text: parse_duration(text, kind or "goods"))
     elif kind == "service":
         problems.append(RowProblem(line, "duration_minutes: a service needs this column, with its minutes."))
