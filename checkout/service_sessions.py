@@ -9,7 +9,7 @@ Subscribed to "payment.recorded" (registered by the app factory): the session is
 transaction, so it exists exactly when the payment does.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -51,7 +51,7 @@ class SessionRefused(Exception):
 class SessionEnded(SessionRefused):
     def __init__(self):
         super().__init__(
-            "Session ended — waiting for renewal. The customer has been asked on WhatsApp to renew (a new paid "
+            "Session ended — waiting for renewal. The customer is asked on WhatsApp to renew (a new paid "
             "order); you can reply again once it is paid."
         )
 
@@ -235,9 +235,10 @@ def _ask_to_renew(session: ServiceSession) -> None:
     else:  # only a template may go: the order update, with the renewal link in its words
         words = f"Your paid session has ended. To continue, renew it here: {renew_url}"
         language = chats.template_language_for(order.customer_phone)
-        outbound = staff_update_template(
+        template = staff_update_template(
             order, get_store_settings(), words, status_url=status_url(order), language=language
         )
+        outbound = replace(template, purpose=RENEWAL_PURPOSE)
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"session-renewal:{session.id}", order=order)
 
 
