@@ -241,6 +241,7 @@ def test_a_service_is_ordered_through_the_store_api(app, shop):
     products = client.get("/api/v1/products", headers={"Authorization": f"Bearer {secret}"}).get_json()
     law = next(p for p in products["products"] if p["name"] == "Legal consultation")
     assert law["variants"][0]["available"] > 0  # never sold out
+    assert (law["kind"], law["duration_minutes"]) == ("service", 60)
     with app.app_context():
         assert db.session.scalar(select(func.count(StockReservation.id))) == 0
 
