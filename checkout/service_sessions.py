@@ -139,11 +139,19 @@ def open_session_when_paid(order: Order, payment, tell_customer: bool = True) ->
 
 
 def latest_session(phone: str) -> ServiceSession | None:
-    """The customer's latest paid session (their number in any of its stored forms), or None."""
+    """The customer's latest paid session (their number in any of its stored forms), or None.
+
+    A session whose order was cancelled (and so refunded or owed back) no longer counts.
+    """
     forms = phone_forms(phone)
     if not forms:
         return None
-    query = select(ServiceSession).where(ServiceSession.customer_phone.in_(forms)).order_by(ServiceSession.id.desc())
+    query = (
+        select(ServiceSession)
+        .join(Order, Order.id == ServiceSession.order_id)
+        .where(ServiceSession.customer_phone.in_(forms), Order.status != OrderStatus.CANCELLED)
+        .order_by(ServiceSession.id.desc())
+    )
     return db.session.scalar(query.limit(1))
 
 
@@ -255,6 +263,10 @@ def end_expired_sessions(now: datetime | None = None, limit: int = SWEEP_BATCH) 
     ended = 0
     for session in db.session.scalars(query.execution_options(populate_existing=True)):
         session.ended_at = now
+        if session.order.status == OrderStatus.CANCELLED:
+            record_event(session.order, "session", "system", note="Session time ran out (the order was cancelled)")
+            ended += 1
+            continue
         _ask_to_renew(session)
         note = "Session time ran out: the customer was asked on WhatsApp to renew"
         record_event(session.order, "session", "system", note=note)

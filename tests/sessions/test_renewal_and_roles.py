@@ -6,13 +6,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from checkout import outbox
-from checkout.database import utcnow
+from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models import Message
 from checkout.notifications import run_scheduled_work
-from checkout.service_sessions import RENEWAL_PURPOSE, end_expired_sessions
+from checkout.orders import desk
+from checkout.service_sessions import RENEWAL_PURPOSE, claim_for_reply, end_expired_sessions, session_state
 from checkout.staff.permissions import ROLE_PERMISSIONS, Permission
 from checkout.whatsapp.limits import check_payload
+from tests.admin_helpers import make_staff
 from tests.factories import customer, make_order, make_product, make_store
 from tests.messaging import payloads
 from tests.messaging.test_conversations import receive
@@ -87,3 +89,17 @@ def test_services_alone_pay_no_delivery_fee_but_goods_beside_them_do(app_context
     assert (alone.delivery_fee_minor, alone.total_minor) == (0, 20000)
     both = make_order([(law, 1), (tea, 1)], details=customer(fulfilment="delivery"))
     assert (both.delivery_fee_minor, both.total_minor) == (5000, 49000)
+
+
+def test_a_cancelled_order_s_session_no_longer_binds_replies(app_context):
+    make_store()
+    law = make_service()
+    order = make_order([(law.variants[0], 1)], details=customer(fulfilment="pickup", address=""))
+    pay_in_full(order.reference)
+    assert session_state(order.customer_phone).state == "waiting"
+    owner = make_staff("owner", name="Meera")
+    desk.change_status(order, "cancelled", staff=owner, expected_version=None, note="Client withdrew", refund_paid=True)
+    assert session_state(order.customer_phone) is None
+    fulfilment = make_staff("fulfilment", name="Ravi")
+    with transaction():
+        assert claim_for_reply(order.customer_phone, fulfilment) is None  # answered as any customer
