@@ -43,7 +43,7 @@ from checkout.catalog.values import (
     format_options,
     parse_stock_delta,
 )
-from checkout.models import ProductStatus
+from checkout.models import ProductKind, ProductStatus
 from checkout.models.store import get_store_settings
 from checkout.money import format_amount_for_input
 from checkout.staff.permissions import Permission
@@ -54,6 +54,7 @@ IMAGE_CACHE_SECONDS = 365 * 24 * 3600  # stored images never change: each upload
 BLANK_VARIANT_ROWS_NEW = 3
 BLANK_VARIANT_ROWS_EDIT = 1
 STATUS_CHOICES = [SelectChoice(s.value, s.value.capitalize()) for s in ProductStatus]
+KIND_CHOICES = [SelectChoice(ProductKind.GOODS.value, "Goods"), SelectChoice(ProductKind.SERVICE.value, "Service")]
 
 
 # ---------------------------------------------------------------- forms (parsing only; the rules are in checkout/)
@@ -88,6 +89,18 @@ class ProductForm(FlaskForm):
         "orders in WhatsApp find the product by these too.",
     )
     status = SelectField("Status", choices=STATUS_CHOICES, default=ProductStatus.DRAFT.value)
+    kind = SelectField(
+        "Kind",
+        choices=KIND_CHOICES,
+        default=ProductKind.GOODS.value,
+        description="Goods are kept in stock. A service is time in the WhatsApp chat (a consultation, a lesson): "
+        "no stock or image needed; it starts with the first staff reply after payment.",
+    )
+    duration_minutes = StringField(
+        "Duration in minutes",
+        validators=[Length(max=10)],
+        description="Services only: the minutes one unit buys, like 60.",
+    )
     image = FileField("Image", description="PNG, JPEG or WebP, at most 2 MB.")
     remove_image = BooleanField("Remove the current image")
     variants = FieldList(FormField(VariantForm))
@@ -206,6 +219,8 @@ def _form_data(product) -> dict:
         category=product.category.name if product.category else "",
         keywords=product.keywords,
         status=product.status,
+        kind=product.kind,
+        duration_minutes=str(product.duration_minutes or ""),
         variants=[
             dict(
                 id=str(v.id),
@@ -276,6 +291,8 @@ def _draft_from_form(form: ProductForm, image_name: str | None) -> ProductDraft:
         category=form.category.data or "",
         keywords=form.keywords.data or "",
         status=form.status.data,
+        kind=form.kind.data or ProductKind.GOODS.value,
+        duration_minutes=form.duration_minutes.data or "",
         image_url=_image_url(form, image_name),
         variants=tuple(
             VariantDraft(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from admin.access import can, requires
 from admin.blueprint import admin_blueprint as bp
 from admin.order_forms import AssignForm, BulkStatusForm, FulfilmentForm, NoteForm, PaymentForm, RefundForm, StatusForm
+from checkout import service_sessions
 from checkout.extensions import db
 from checkout.models import StaffUser
 from checkout.models.store import get_store_settings
@@ -173,6 +174,7 @@ def _detail_context(order, **forms):
         success=forms.pop("success", None),
         consents=consent.consent_history(order.customer_phone),
         payment_request=staff_payment_request(order),
+        service_session=service_sessions.session_for_order_page(order),
         OrderStatus=OrderStatus,
     )
 

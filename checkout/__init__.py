@@ -51,7 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
-    from checkout import cli, jobs, notifications  # noqa: F401  (they subscribe to events)
+    from checkout import cli, jobs, notifications, service_sessions  # noqa: F401  (they subscribe to events)
     from checkout.payments import subscribers  # noqa: F401  (asks for payment on order events)
     from checkout.web import page_cache, templating  # noqa: F401  (they subscribe to events)
 

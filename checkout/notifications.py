@@ -4,14 +4,14 @@ Subscribed to the order domain's events, to a message that gave up and to a paus
 everything here runs inside the transaction of the change and only writes outbox rows. Also the
 time-driven work: the one reminder (with consent), the one cart recovery message
 (checkout/whatsapp/recovery.py), cancelling orders whose reservation ran out unanswered, and deleting carts
-idle past the shop's expiry.
+idle past the shop's expiry; ending paid service sessions whose time ran out (checkout/service_sessions.py).
 """
 
 from datetime import timedelta
 
 from sqlalchemy import exists, select
 
-from checkout import carts, events
+from checkout import carts, events, service_sessions
 from checkout.carriers.events import retry_unprocessed_events
 from checkout.catalog.stock import order_still_holds_stock
 from checkout.database import utcnow
@@ -336,3 +336,4 @@ def run_scheduled_work() -> None:
     retry_leftover_events()  # payments', before the unpaid limit: a payment that arrived is counted first
     act_on_unpaid_orders()
     send_payment_reminders()
+    service_sessions.end_expired_sessions()

@@ -197,6 +197,16 @@ PRODUCTS = {
                     "category": {"type": ["string", "null"]},
                     "image_url": {"type": ["string", "null"]},
                     "url": {"type": "string"},
+                    "kind": {
+                        "type": "string",
+                        "enum": ["goods", "service"],
+                        "description": "service: time in the shop's WhatsApp chat, never sold out; it starts with "
+                        "the shop's first reply after payment.",
+                    },
+                    "duration_minutes": {
+                        "type": ["integer", "null"],
+                        "description": "A service's minutes per unit; null for goods.",
+                    },
                     "variants": {
                         "type": "array",
                         "items": {

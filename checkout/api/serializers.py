@@ -89,6 +89,8 @@ def products_json(products, available: dict[int, int], settings: StoreSettings) 
                 "category": product.category.name if product.category else None,
                 "image_url": absolute_url(product.image_url) if product.image_url else None,
                 "url": external_url("storefront.product_page", slug=product.slug),
+                "kind": product.kind,
+                "duration_minutes": product.duration_minutes,
                 "variants": [
                     {
                         "id": v.id,

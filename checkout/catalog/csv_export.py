@@ -15,9 +15,11 @@ CSV_COLUMNS = (
     "price",
     "stock",
     "keywords",
+    "kind",
+    "duration_minutes",
 )
 # Columns a file may leave out: files made before they existed keep importing, and change nothing there.
-OPTIONAL_CSV_COLUMNS = frozenset({"keywords"})
+OPTIONAL_CSV_COLUMNS = frozenset({"keywords", "kind", "duration_minutes"})
 CSV_OPTIONS_SEPARATOR = "; "
 
 
@@ -35,6 +37,8 @@ def export_catalog_csv(currency: str) -> str:
             format_price(variant.price_minor, currency),
             variant.stock_on_hand,
             product.keywords,
+            product.kind,
+            product.duration_minutes or "",
         )
         for product in list_all_products()
         for variant in product.variants

@@ -27,10 +27,13 @@ from checkout.catalog.values import (
     SLUG_MAX,
     STATUSES,
     check_sku,
+    format_duration,
     format_options,
     format_price,
     options_key,
+    parse_duration,
     parse_keywords,
+    parse_kind,
     parse_options,
     parse_price,
     parse_stock,
@@ -67,6 +70,8 @@ class ImportRow:
     price_minor: int
     stock: int
     keywords: str | None = None  # None: the file has no keywords column, so the product's stay as they are
+    kind: str | None = None  # None: no kind column, the product's kind and duration stay as they are
+    duration_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -277,9 +282,17 @@ def _parse_row(
         variant_sku=check("variant_sku", check_sku),
         options=check("options", parse_options),
         price_minor=check("price", lambda text: parse_price(text, currency, locale, from_file=True)),
-        stock=check("stock", parse_stock),
         keywords=check("keywords", parse_keywords) if "keywords" in values else None,
     )
+    kind = check("kind", parse_kind) if "kind" in values else None
+    parsed["kind"] = kind
+    kind_unread = "kind" in values and kind is None  # reported above: the duration can't be judged without it
+    if "duration_minutes" in values and not kind_unread:
+        parsed["duration_minutes"] = check("duration_minutes", lambda text: parse_duration(text, kind or "goods"))
+    elif kind == "service":
+        problems.append(RowProblem(line, "duration_minutes: a service needs this column, with its minutes."))
+    # A service keeps no stock: its stock cell may stay blank.
+    parsed["stock"] = 0 if kind == "service" and not values["stock"] else check("stock", parse_stock)
     if len(problems) > before:
         return None
     parsed["description"] = parsed["description"].replace("\r\n", "\n")
@@ -303,7 +316,7 @@ def _check_rows_agree(plan: ImportPlan) -> None:
             plan.problems.append(RowProblem(row.line, message))
         variant_lines.setdefault(row.variant_sku, row.line)
         first = first_row_of_product.setdefault(row.product_sku, row)
-        for column in ("product_name", "category", "status", "description", "keywords"):
+        for column in ("product_name", "category", "status", "description", "keywords", "kind", "duration_minutes"):
             if getattr(row, column) != getattr(first, column):
                 message = (
                     f"{column} differs from line {first.line}, which has the same product_sku “{row.product_sku}”."
@@ -391,6 +404,11 @@ def _product_change(row: ImportRow, product: Product | None) -> PlannedChange | 
     if row.keywords is not None:
         current["keywords"] = product.keywords if product else ""
         wanted["keywords"] = row.keywords
+    if row.kind is not None:
+        current["kind"] = product.kind if product else ""
+        wanted["kind"] = row.kind
+        current["duration"] = format_duration(product.duration_minutes) if product else ""
+        wanted["duration"] = format_duration(row.duration_minutes)
     fields = tuple(
         FieldChange(name, current[name], wanted[name])
         for name in wanted
@@ -441,6 +459,8 @@ def _apply_plan(plan: ImportPlan, staff: StaffUser | None) -> None:
         product.name, product.status, product.description = row.product_name, row.status, row.description
         if row.keywords is not None:
             product.keywords = row.keywords
+        if row.kind is not None:
+            product.kind, product.duration_minutes = row.kind, row.duration_minutes
         product.category = find_or_create_category(row.category, categories)
         _apply_variant(row, product, plan.variants.get(row.variant_sku), staff)
     db.session.flush()

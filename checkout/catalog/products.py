@@ -22,7 +22,9 @@ from checkout.catalog.values import (
     STATUSES,
     check_sku,
     options_key,
+    parse_duration,
     parse_keywords,
+    parse_kind,
     parse_options,
     parse_price,
     parse_stock,
@@ -30,7 +32,7 @@ from checkout.catalog.values import (
 )
 from checkout.database import transaction
 from checkout.extensions import db
-from checkout.models.catalog import Category, Product, ProductStatus, Variant
+from checkout.models.catalog import Category, Product, ProductKind, ProductStatus, Variant
 from checkout.models.staff import StaffUser
 
 
@@ -58,6 +60,8 @@ class ProductDraft:
     category: str = ""  # a category name: an existing one (any case) or a new one; blank for none
     keywords: str = ""  # other words customers use for it, comma-separated
     status: str = ProductStatus.DRAFT
+    kind: str = ProductKind.GOODS  # a service: no stock, sold by its duration
+    duration_minutes: str = ""  # a service's minutes per unit, as typed
     image_url: str | None = None  # None keeps the current image, "" removes it
     variants: tuple[VariantDraft, ...] = ()
 
@@ -84,7 +88,9 @@ def save_product(
         with transaction():
             errors: list[FieldError] = []
             fields = _checked_product_fields(product, draft, errors)
-            variant_plans = _checked_variants(product, draft, currency, locale, errors)
+            variant_plans = _checked_variants(
+                product, draft, currency, locale, errors, service=draft.kind.strip().lower() == ProductKind.SERVICE
+            )
             if errors:
                 raise ProductRejected(errors)
             product = _write_product(product, draft, fields, variant_plans, staff)
@@ -113,8 +119,22 @@ def _checked_product_fields(product: Product | None, draft: ProductDraft, errors
     except InvalidValue as error:
         errors.append(FieldError("keywords", error.message))
         keywords = ""
+    kind, duration = _checked_kind(draft, errors)
     description = draft.description.strip().replace("\r\n", "\n")
-    return dict(name=name, slug=slug, sku=sku, description=description, keywords=keywords)
+    return dict(name=name, slug=slug, sku=sku, description=description, keywords=keywords, kind=kind, duration=duration)
+
+
+def _checked_kind(draft: ProductDraft, errors: list[FieldError]) -> tuple[str, int | None]:
+    try:
+        kind = parse_kind(draft.kind)
+    except InvalidValue as error:
+        errors.append(FieldError("kind", error.message))
+        return ProductKind.GOODS, None
+    try:
+        return kind, parse_duration(draft.duration_minutes, kind)
+    except InvalidValue as error:
+        errors.append(FieldError("duration_minutes", error.message))
+        return kind, None
 
 
 def _checked_slug(typed: str, name: str, own_id: int | None, errors: list[FieldError]) -> str:
@@ -149,11 +169,14 @@ def _checked_product_sku(typed: str, product: Product | None, slug: str, errors:
 
 
 def _checked_variants(
-    product: Product | None, draft: ProductDraft, currency: str, locale: str, errors: list[FieldError]
+    product: Product | None, draft: ProductDraft, currency: str, locale: str, errors: list[FieldError], service: bool
 ) -> list[_VariantPlan]:
+    """The variant rows' plans; a service's rows carry no opening stock (a service is never counted)."""
     own = {v.id: v for v in product.variants} if product else {}
     plans = []
     for index, row in enumerate(draft.variants):
+        if service:
+            row = VariantDraft(id=row.id, sku=row.sku, options=row.options, price=row.price)
         if row.is_blank:
             continue
         plan = _checked_variant_row(index, row, own, currency, locale, errors)
@@ -225,6 +248,7 @@ def _write_product(product, draft: ProductDraft, fields: dict, plans: list[_Vari
     product.name, product.slug, product.sku = fields["name"], fields["slug"], fields["sku"]
     product.description, product.keywords = fields["description"], fields["keywords"]
     product.status = draft.status
+    product.kind, product.duration_minutes = fields["kind"], fields["duration"]
     product.category = find_or_create_category(draft.category)
     if draft.image_url is not None:
         product.image_url = draft.image_url

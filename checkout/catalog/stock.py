@@ -10,6 +10,9 @@ released nor committed and its expiry is still ahead. Variants are locked throug
 or deadlocking.
 The CHECK constraint `stock_on_hand >= 0` backs the rule in the database itself.
 
+A service (Product.kind "service") has no stock: it is never reserved, committed or released, and it is
+always available, up to the most one cart line may hold.
+
 Stock on hand changes in one place, `change_on_hand`, which writes the ledger row (StockMovement) for
 every change: adjustments, imports, opening stock, confirmations and cancellations. So on hand is
 always the sum of the variant's ledger, which `variants_out_of_step_with_ledger` checks.
@@ -30,6 +33,9 @@ from checkout.models.orders import Order, StockReservation
 from checkout.models.staff import StaffUser
 from checkout.orders.errors import OutOfStock, Shortage
 from checkout.orders.locks import lock_variants
+from checkout.orders.pricing import MAX_LINE_QUANTITY
+
+SERVICE_AVAILABLE = MAX_LINE_QUANTITY  # what a service "has left": never sold out, never more than a line holds
 
 REASON_MAX = 200  # StockMovement.reason
 
@@ -142,10 +148,17 @@ def units_held_for_phone(phone: str, *, now: datetime | None = None) -> int:
     return int(db.session.scalar(query))
 
 
+def is_stocked(variant: Variant) -> bool:
+    """Goods are counted; a service is not."""
+    return not variant.product.is_service
+
+
 def available_quantities(variants: Iterable[Variant], **kwargs) -> dict[int, int]:
     variants = list(variants)
-    reserved = reserved_quantities([v.id for v in variants], **kwargs)
-    return {v.id: max(0, v.stock_on_hand - reserved.get(v.id, 0)) for v in variants}
+    reserved = reserved_quantities([v.id for v in variants if is_stocked(v)], **kwargs)
+    return {
+        v.id: max(0, v.stock_on_hand - reserved.get(v.id, 0)) if is_stocked(v) else SERVICE_AVAILABLE for v in variants
+    }
 
 
 def availability(products: list[Product]) -> dict[int, int]:
@@ -175,7 +188,11 @@ def _display_name(variant: Variant) -> str:
 
 
 def reserve_stock(order: Order, variants: dict[int, Variant], wanted: dict[int, int], expires_at: datetime):
-    """Hold `wanted` units of each (already locked) variant for the order, or raise OutOfStock."""
+    """Hold `wanted` units of each (already locked) variant for the order, or raise OutOfStock.
+
+    Services are left out: nothing is held for them.
+    """
+    wanted = {variant_id: quantity for variant_id, quantity in wanted.items() if is_stocked(variants[variant_id])}
     _check_available(variants, wanted)
     for variant_id, quantity in sorted(wanted.items()):
         order.reservations.append(StockReservation(variant_id=variant_id, quantity=quantity, expires_at=expires_at))
@@ -251,7 +268,8 @@ def variant_stock_levels(variants: list[Variant], threshold: int) -> dict[int, V
     for variant in variants:
         held = reserved.get(variant.id, 0)
         available = max(0, variant.stock_on_hand - held)
-        low = variant.product.status != ProductStatus.ARCHIVED and is_low_stock(available, threshold)
+        counted = variant.product.status != ProductStatus.ARCHIVED and is_stocked(variant)
+        low = counted and is_low_stock(available, threshold)
         levels[variant.id] = VariantStock(variant.stock_on_hand, held, available, low)
     return levels
 

@@ -8,7 +8,7 @@ import re
 import unicodedata
 
 from checkout.catalog.errors import InvalidValue
-from checkout.models.catalog import ProductStatus
+from checkout.models.catalog import ProductKind, ProductStatus
 from checkout.money import InvalidAmount, from_minor, parse_amount
 
 NAME_MAX = 120
@@ -22,12 +22,14 @@ KEYWORDS_MAX = 500  # Product.keywords, as stored: "chai, tea, चाय"
 KEYWORD_MAX = 60
 PRICE_MAX_MINOR = 1_000_000_000  # well inside the 32-bit integer column, so a typo is an error, not a 500
 STOCK_MAX = 1_000_000
+DURATION_MAX_MINUTES = 24 * 60  # a service unit is at most a day; longer ones are sold as several units
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 WHOLE_NUMBER_PATTERN = re.compile(r"[0-9]+")
 SIGNED_NUMBER_PATTERN = re.compile(r"[+-]?[0-9]+")
 STATUSES = tuple(status.value for status in ProductStatus)
+KINDS = tuple(kind.value for kind in ProductKind)
 
 
 def check_sku(text: str) -> str:
@@ -71,6 +73,35 @@ def parse_stock(text: str) -> int:
     if len(quantity) > len(str(STOCK_MAX)) or int(quantity) > STOCK_MAX:
         raise InvalidValue(f"Stock can be at most {STOCK_MAX:,}.")
     return int(quantity)
+
+
+def parse_kind(text: str) -> str:
+    """'goods' (also blank: what every product was before services) or 'service', in any case."""
+    kind = text.strip().lower() or ProductKind.GOODS.value
+    if kind not in KINDS:
+        raise InvalidValue(f"Unknown kind “{text.strip()}”; use " + " or ".join(KINDS) + ".")
+    return kind
+
+
+def parse_duration(text: str, kind: str) -> int | None:
+    """A service's paid minutes per unit ('60' → 60); goods have none, so their cell must stay blank."""
+    typed = text.strip()
+    if kind != ProductKind.SERVICE:
+        if typed:
+            raise InvalidValue("Only a service has a duration; leave it blank for goods.")
+        return None
+    if not typed:
+        raise InvalidValue("Enter the minutes a service gives, like 60.")
+    if not WHOLE_NUMBER_PATTERN.fullmatch(typed) or len(typed) > 5 or not 1 <= int(typed) <= DURATION_MAX_MINUTES:
+        raise InvalidValue(f"The duration is a whole number of minutes, from 1 to {DURATION_MAX_MINUTES:,}.")
+    return int(typed)
+
+
+def format_duration(minutes: int | None) -> str:
+    """60 → '60 minutes', 1 → '1 minute': how a service's length reads to customers and staff."""
+    if not minutes:
+        return ""
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def parse_stock_delta(text: str) -> int:

@@ -2,7 +2,7 @@
 
 from checkout.catalog.stock import change_on_hand
 from checkout.extensions import db
-from checkout.models import Category, Product, ProductStatus, Variant, get_store_settings
+from checkout.models import Category, Product, ProductKind, ProductStatus, Variant, get_store_settings
 
 CATEGORIES = [
     ("clothing", "Clothing"),
@@ -102,6 +102,17 @@ PRODUCTS = [
     ("home", "Handwoven Basket", "BAS", "Seagrass storage basket with handles.", 649, None, 5),
 ]
 DRAFT_PRODUCT = ("home", "Marble Coaster Set", "MCS", "Coming soon.", 999, None, 10)
+# A service: time with the shop in the WhatsApp chat, paid by the session (checkout/service_sessions.py); no
+# picture and no stock. (category, name, sku, description, price in rupees, minutes)
+SERVICE_PRODUCT = (
+    "home",
+    "Vastu Decor Consultation",
+    "VDC",
+    "Half an hour in this WhatsApp chat with our decor adviser: send photos of your room and get ideas for "
+    "colours, placement and what suits it. The time starts with our first reply.",
+    499,
+    30,
+)
 # Words customers type in WhatsApp for these products, English, Hinglish and Hindi alike ("mujhe chai chahiye").
 KEYWORDS = {
     "KUR": "kurta, kurti, kurtha, कुर्ता",
@@ -124,6 +135,7 @@ KEYWORDS = {
     "JUT": "rug, carpet, dari, durrie",
     "HOK": "hook, khunti",
     "BAS": "basket, tokri, टोकरी",
+    "VDC": "vastu, consultation, decor advice, salah, सलाह",
 }
 
 
@@ -189,7 +201,25 @@ def seed_demo_store() -> None:
         db.session.add(product)
         for variant in product.variants if stock else []:  # opening stock goes through the ledger
             change_on_hand(variant, stock, "Opening stock")
+    db.session.add(_service_product(categories))
     db.session.commit()
+
+
+def _service_product(categories: dict[str, Category]) -> Product:
+    category, name, sku, description, price, minutes = SERVICE_PRODUCT
+    product = Product(
+        name=name,
+        slug=name.lower().replace(" ", "-"),
+        sku=sku,
+        description=description,
+        category=categories[category],
+        keywords=KEYWORDS[sku],
+        status=ProductStatus.ACTIVE,
+        kind=ProductKind.SERVICE,
+        duration_minutes=minutes,
+    )
+    product.variants.append(Variant(sku=sku, options={}, price_minor=price * 100, stock_on_hand=0, position=0))
+    return product
 
 
 def _combinations(options: dict[str, list[str]] | None) -> list[dict[str, str]]:

@@ -3,7 +3,7 @@
 from checkout.models.api import ApiKey, IdempotencyRecord
 from checkout.models.carriers import Carrier, CarrierEvent
 from checkout.models.carts import Cart, CartLine
-from checkout.models.catalog import Category, Product, ProductStatus, StockMovement, Variant
+from checkout.models.catalog import Category, Product, ProductKind, ProductStatus, StockMovement, Variant
 from checkout.models.consents import Consent
 from checkout.models.conversations import Conversation, ConversationNote, MediaFile, QuickReply
 from checkout.models.coupons import Coupon, CouponKind, CouponRedemption
@@ -12,6 +12,7 @@ from checkout.models.messaging import Contact, Message, MessageStatusUpdate, Out
 from checkout.models.orders import Order, OrderEvent, OrderLine, Payment, StockReservation
 from checkout.models.payment_events import PaymentEvent
 from checkout.models.payments import PaymentRequest
+from checkout.models.service_sessions import ServiceSession
 from checkout.models.staff import StaffUser
 from checkout.models.store import StoreSettings, get_store_settings
 
@@ -45,7 +46,9 @@ __all__ = [
     "PaymentEvent",
     "Product",
     "QuickReply",
+    "ProductKind",
     "ProductStatus",
+    "ServiceSession",
     "StaffUser",
     "StockMovement",
     "StockReservation",

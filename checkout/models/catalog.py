@@ -20,6 +20,13 @@ class ProductStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
+class ProductKind(enum.StrEnum):
+    """Goods are kept in stock and shipped; a service is time a staff member gives in the chat, paid by the minute."""
+
+    GOODS = "goods"
+    SERVICE = "service"
+
+
 class Category(db.Model):
     __tablename__ = "categories"
 
@@ -38,6 +45,11 @@ class Product(db.Model):
             "status IN ('active', 'draft', 'archived')",
             name="status_known",
         ),
+        CheckConstraint("kind IN ('goods', 'service')", name="kind_known"),
+        CheckConstraint(
+            "(kind = 'service' AND duration_minutes > 0) OR (kind = 'goods' AND duration_minutes IS NULL)",
+            name="duration_only_for_services",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +62,9 @@ class Product(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=ProductStatus.ACTIVE, index=True)
     # Other words customers use for it, comma-separated ("chai, tea, चाय"): WhatsApp orders find it by these too.
     keywords: Mapped[str] = mapped_column(String(500), default="")
+    # A service sells minutes of a staff member's time in the chat (checkout/service_sessions.py), not stock.
+    kind: Mapped[str] = mapped_column(String(16), default=ProductKind.GOODS)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # per unit; services only
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     category: Mapped[Category | None] = relationship(back_populates="products")
@@ -60,6 +75,10 @@ class Product(db.Model):
     @property
     def keyword_list(self) -> list[str]:
         return [keyword.strip() for keyword in self.keywords.split(",") if keyword.strip()]
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == ProductKind.SERVICE
 
     @property
     def is_sellable(self) -> bool:

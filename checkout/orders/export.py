@@ -1,9 +1,14 @@
 """The order list as CSV for spreadsheets and accountants; every cell neutralised against formulas."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import select
 
 from checkout.csv_safety import write_csv
 from checkout.dates import format_moment, local
+from checkout.extensions import db
+from checkout.models.orders import Order
+from checkout.models.service_sessions import ServiceSession
 from checkout.models.store import get_store_settings
 from checkout.money import from_minor
 from checkout.orders.queries import OrderFilters, iter_orders
@@ -40,12 +45,48 @@ HEADER = [
     "delivery_window_end_local",
     "delivery_agent_name",
     "delivery_agent_phone",
+    # A paid service session's record (empty for orders without one): minutes paid, who ran it, when (UTC).
+    "session_minutes",
+    "session_staff",
+    "session_started_at_utc",
+    "session_ends_at_utc",
 ]
+SESSION_BATCH = 500
+
+
+def _with_sessions(orders: Iterable[Order]) -> Iterator[tuple[Order, ServiceSession | None]]:
+    """Each order with its service session, read one query per batch of orders."""
+    batch: list[Order] = []
+    for order in orders:
+        batch.append(order)
+        if len(batch) == SESSION_BATCH:
+            yield from _paired(batch)
+            batch = []
+    yield from _paired(batch)
+
+
+def _paired(orders: list[Order]) -> Iterator[tuple[Order, ServiceSession | None]]:
+    if not orders:
+        return
+    found = db.session.scalars(select(ServiceSession).where(ServiceSession.order_id.in_([o.id for o in orders])))
+    sessions = {session.order_id: session for session in found}
+    for order in orders:
+        yield order, sessions.get(order.id)
+
+
+def _utc(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _session_cells(session: ServiceSession | None) -> list:
+    if session is None:
+        return ["", "", "", ""]
+    return [session.minutes, session.staff_name, _utc(session.started_at), _utc(session.ends_at)]
 
 
 def _rows(filters: OrderFilters) -> Iterator[list]:
     settings = get_store_settings()
-    for order in iter_orders(filters):
+    for order, session in _with_sessions(iter_orders(filters)):
         items = "; ".join(
             f"{line.quantity} x {line.product_name}" + (f" ({line.options_label})" if line.options_label else "")
             for line in order.lines
@@ -81,6 +122,7 @@ def _rows(filters: OrderFilters) -> Iterator[list]:
             _local_clock(order.delivery_window_end, settings.zone_name),
             order.delivery_agent_name,
             order.delivery_agent_phone,
+            *_session_cells(session),
         ]
 
 

@@ -164,7 +164,8 @@ def _build_order(lines, details, settings, checkout_key, source, expected_subtot
     quote = price_lines(wanted, variants, details.fulfilment, settings)
     if expected_subtotal_minor is not None and expected_subtotal_minor != quote.subtotal_minor:
         raise PriceChanged(expected_subtotal_minor, quote.subtotal_minor)
-    check_pending_units(details.phone, sum(wanted.values()), settings)
+    stocked_units = sum(quantity for variant_id, quantity in wanted.items() if stock.is_stocked(variants[variant_id]))
+    check_pending_units(details.phone, stocked_units, settings)
     code = coupons.normalise_code(coupon_code)
     coupon = locks.lock_coupon(code) if code else None  # after the variants: the lock order in locks.py
     quote = coupons.price_with_code(quote, coupon_code, coupon, phone=details.phone, now=utcnow(), settings=settings)

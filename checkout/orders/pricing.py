@@ -127,11 +127,15 @@ def price_lines(
 
 
 def total_lines(lines: list[QuoteLine], fulfilment: str, settings: StoreSettings) -> Quote:
-    """The subtotal, delivery fee and total of lines already checked (a cart page's figures; none is fine)."""
+    """The subtotal, delivery fee and total of lines already checked (a cart page's figures; none is fine).
+
+    Services alone have nothing to deliver, so they pay no delivery fee.
+    """
     subtotal = sum(line.line_total_minor for line in lines)
+    nothing_to_deliver = bool(lines) and all(line.variant.product.is_service for line in lines)
     return Quote(
         lines=lines,
         subtotal_minor=subtotal,
-        delivery_fee_minor=delivery_fee(subtotal, fulfilment, settings),
+        delivery_fee_minor=0 if nothing_to_deliver else delivery_fee(subtotal, fulfilment, settings),
         currency=settings.currency,
     )

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from checkout import outbox
+from checkout import outbox, service_sessions
 from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models.messaging import Contact, Message, OutboxItem
@@ -72,6 +72,21 @@ class InvalidMessageText(StaffMessageError):
 class NotRetryable(StaffMessageError):
     def __init__(self, message: str):
         self.message = message
+
+
+class SessionRefusal(StaffMessageError):
+    """The customer's paid service session does not allow this reply (ended, or not this staff member's role)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def claim_session(phone: str, staff: StaffUser) -> None:
+    """Inside a staff message's transaction: a paid session decides whether it may go; the first one starts it."""
+    try:
+        service_sessions.claim_for_reply(phone, staff)
+    except service_sessions.SessionRefused as refused:
+        raise SessionRefusal(refused.message) from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -261,8 +276,8 @@ def send_staff_message(
 
     Inside the 24-hour window the text goes as it is; outside it only with `as_template`, inside the
     approved order_update template (one line). `request_key` comes from the form the staff member saw:
-    a double click or a resent form queues the message once. Raises MessagingOff, WindowClosed or
-    InvalidMessageText and then writes nothing.
+    a double click or a resent form queues the message once. Raises MessagingOff, WindowClosed,
+    InvalidMessageText or SessionRefusal (a paid session's rule) and then writes nothing.
     """
     text = checked_staff_text(text)
     key = f"staff:{request_key or uuid.uuid4().hex}"
@@ -288,6 +303,7 @@ def send_staff_message(
         raise WindowClosed()
     try:
         with transaction():
+            claim_session(order.customer_phone, staff)
             message = outbox.enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
             record_event(order, "whatsapp", staff.name, note=f"Sent: {timeline_excerpt(text)}", staff_user_id=staff.id)
     except IntegrityError:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, literal_column, select, tuple_, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from checkout import outbox
+from checkout import outbox, service_sessions
 from checkout.database import transaction
 from checkout.extensions import db
 from checkout.models.carts import Cart
@@ -38,6 +38,7 @@ from checkout.staff.conversation import (
     WindowClosed,
     check_fits_template,
     checked_staff_text,
+    claim_session,
     conversation_window,
     queued_under,
     template_room,
@@ -279,6 +280,7 @@ class ConversationView:
     messaging_enabled: bool
     template_order: Order | None  # the order whose update template carries a reply outside the window
     template_room: int
+    session: service_sessions.SessionState | None = None  # the customer's latest paid service session
 
     @property
     def can_send(self) -> bool:
@@ -363,6 +365,7 @@ def conversation_view(conversation: Conversation, older_than: int | None = None)
         messaging_enabled=messaging_enabled(),
         template_order=template_order,
         template_room=template_room(template_order) if template_order is not None else 0,
+        session=service_sessions.session_state(phone),
     )
 
 
@@ -456,7 +459,8 @@ def send_reply(
     """Queue a staff reply to the customer; the same form sent twice (`request_key`) queues it once.
 
     The person replying takes the conversation from the bot (or from the waiting queue): the bot stays quiet
-    until someone hands it back. Inside the 24-hour window the text goes as it is. Outside it only with `as_template`, inside the approved
+    until someone hands it back. A customer in a paid service session is answered only by staff who may run
+    sessions, and not once it ended (the first reply starts it). Inside the 24-hour window the text goes as it is. Outside it only with `as_template`, inside the approved
     order update template of the customer's latest order (one line); with no order, TemplateOnly. Raises
     MessagingOff, WindowClosed, TemplateOnly or InvalidMessageText and then writes nothing.
     """
@@ -494,8 +498,9 @@ def send_reply(
         )
     try:
         with transaction():
-            message = outbox.enqueue_whatsapp(outbound, phone=phone, key=key, order=order)
             locked = _locked(conversation_id)
+            claim_session(phone, staff)
+            message = outbox.enqueue_whatsapp(outbound, phone=phone, key=key, order=order)
             chats.note_outbound(locked, text)
             if locked.handled_by == chats.BOT or locked.waiting_since is not None:
                 # A person answering has the conversation: the bot must not talk over them.

@@ -2,7 +2,7 @@
 
 owner       everything, including staff accounts and store settings
 manager     orders, payments, approving refunds, catalog and stock, exports, discount codes, acting as a customer
-            in the sandbox, the shop's FAQ answers
+            in the sandbox, the shop's FAQ answers, running paid service sessions in the inbox
 fulfilment  order status, fulfilment fields (carrier, tracking, dates), assignment and notes, the inbox
             (reading and answering customers' chats)
 viewer      reads everything it may see, changes nothing
@@ -34,6 +34,8 @@ class Permission(enum.StrEnum):
     MANAGE_FAQ = "manage_faq"
     # The inbox: read every customer's chat and answer it, take it from the bot or hand it back.
     ANSWER_CONVERSATIONS = "answer_conversations"
+    # Paid service sessions: answering a customer whose paid session is waiting or running (it starts it).
+    RUN_SESSIONS = "run_sessions"
 
 
 P = Permission
@@ -47,6 +49,7 @@ _MANAGE = _FULFIL | {
     P.ACT_AS_CUSTOMER,
     P.MANAGE_FAQ,
     P.MANAGE_COUPONS,
+    P.RUN_SESSIONS,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

@@ -5,12 +5,14 @@ from flask_login import current_user
 from sqlalchemy import inspect
 
 from checkout.catalog.picture_sizes import Picture, picture_for
+from checkout.catalog.values import format_duration
 from checkout.dates import format_day, format_moment
 from checkout.models.store import PAYMENT_METHOD_LABELS, StoreSettings, get_store_settings
 from checkout.money import format_money
 from checkout.orders.lifecycle import STATUS_LABELS, OrderStatus
 from checkout.orders.payment_states import payment_state_label
 from checkout.phones import display_phone
+from checkout.service_sessions import format_time_left
 from checkout.web import page_cache
 from checkout.whatsapp.media import MediaView, view_of
 
@@ -30,6 +32,14 @@ def register(app: Flask) -> None:
     def day_filter(day) -> str:
         """A calendar day (a `date`, already the shop's) in the shop's locale: '2 Jan 2026'."""
         return format_day(day, settings_for_display().locale)
+
+    @app.template_filter("duration")
+    def duration_filter(minutes: int | None) -> str:
+        return format_duration(minutes)
+
+    @app.template_filter("time_left")
+    def time_left_filter(seconds: int) -> str:
+        return format_time_left(seconds)
 
     @app.template_filter("status_label")
     def status_label(status: str) -> str:

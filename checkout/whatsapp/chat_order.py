@@ -272,7 +272,14 @@ def _browse_listing() -> dict:
 def _candidates() -> list[product_match.ProductMatch]:
     return [
         product_match.ProductMatch(
-            c.product_id, c.name, c.category, 0.0, c.available, c.lowest_price_minor, c.has_price_range
+            c.product_id,
+            c.name,
+            c.category,
+            0.0,
+            c.available,
+            c.lowest_price_minor,
+            c.has_price_range,
+            duration_minutes=c.duration_minutes,
         )
         for c in product_match.load_candidates()
         if c.available > 0

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from checkout.catalog.values import format_duration
 from checkout.money import format_money
 from checkout.unicode_safety import strip_bidi_controls
 from checkout.whatsapp.limits import (
@@ -136,11 +137,14 @@ def reply_buttons(
 
 
 def product_rows(matches: Sequence[ProductMatch], currency: str, locale: str) -> list[ListRow]:
-    """One row per product: its name, and its price (from the lowest, when variants differ) and category."""
+    """One row per product: its name, and its price (from the lowest, when variants differ), a service's duration
+    and its category."""
     rows = []
     for match in matches:
         price = format_money(match.lowest_price_minor, currency, locale)
         details = [f"from {price}" if match.has_price_range else price]
+        if match.duration_minutes:
+            details.append(format_duration(match.duration_minutes))
         if match.category:
             details.append(match.category)
         rows.append(ListRow(f"{PRODUCT_ROW_PREFIX}{match.product_id}", match.name, " · ".join(details)))

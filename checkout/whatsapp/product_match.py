@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
-from checkout.catalog.stock import open_reservation_filter
+from checkout.catalog.stock import SERVICE_AVAILABLE, open_reservation_filter
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models.catalog import Category, Product, ProductStatus, Variant
+from checkout.models.catalog import Category, Product, ProductKind, ProductStatus, Variant
 from checkout.models.orders import StockReservation
 from checkout.whatsapp.customer_text import (
     content_words,
@@ -56,6 +56,7 @@ class Candidate:
     available: int = 0  # units left to sell, over all variants, open reservations taken off
     lowest_price_minor: int = 0
     has_price_range: bool = False
+    duration_minutes: int | None = None  # a service's minutes per unit
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ProductMatch:
     lowest_price_minor: int
     has_price_range: bool
     variant_id: int | None = None  # set when the customer typed one variant's SKU
+    duration_minutes: int | None = None  # a service's minutes per unit, shown beside its price
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,10 @@ def load_candidates() -> tuple[Candidate, ...]:
             Variant.id,
             Variant.sku,
             Variant.price_minor,
-            Variant.stock_on_hand - func.coalesce(held.c.held, 0),
+            case(
+                (Product.kind == ProductKind.SERVICE, SERVICE_AVAILABLE),
+                else_=Variant.stock_on_hand - func.coalesce(held.c.held, 0),
+            ),
         )
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(held, held.c.variant_id == Variant.id)
@@ -108,18 +113,18 @@ def load_candidates() -> tuple[Candidate, ...]:
     for product_id, variant_id, sku, price_minor, available in variants:
         by_product[product_id].append((variant_id, sku, price_minor, max(0, int(available))))
     products = db.session.execute(
-        select(Product.id, Product.name, Product.sku, Product.keywords, Category.name)
+        select(Product.id, Product.name, Product.sku, Product.keywords, Category.name, Product.duration_minutes)
         .outerjoin(Category, Category.id == Product.category_id)
         .where(Product.status == ProductStatus.ACTIVE)
         .order_by(Product.id)
     )
     return tuple(
-        _candidate(product_id, name, sku, keywords, category, by_product.get(product_id, []))
-        for product_id, name, sku, keywords, category in products
+        _candidate(product_id, name, sku, keywords, category, by_product.get(product_id, []), duration)
+        for product_id, name, sku, keywords, category, duration in products
     )
 
 
-def _candidate(product_id, name, sku, keywords, category, variants) -> Candidate:
+def _candidate(product_id, name, sku, keywords, category, variants, duration_minutes=None) -> Candidate:
     prices = {price for _id, _sku, price, _available in variants}
     return Candidate(
         product_id=product_id,
@@ -132,6 +137,7 @@ def _candidate(product_id, name, sku, keywords, category, variants) -> Candidate
         available=sum(available for *_rest, available in variants),
         lowest_price_minor=min(prices, default=0),
         has_price_range=len(prices) > 1,
+        duration_minutes=duration_minutes,
     )
 
 
@@ -223,6 +229,7 @@ def _match(candidate: Candidate, score: float, variant_id: int | None) -> Produc
         lowest_price_minor=candidate.lowest_price_minor,
         has_price_range=candidate.has_price_range,
         variant_id=variant_id,
+        duration_minutes=candidate.duration_minutes,
     )
 
 

@@ -1,5 +1,6 @@
 // The inbox's small helpers, all optional: a browser notification when more chats have unread messages (only
-// after staff turn it on with the button), and quick replies that fill the reply box without a page load.
+// after staff turn it on with the button), quick replies that fill the reply box without a page load, and the
+// countdown of a paid session's time left (the server computes it; the page only counts it down).
 // No inline handlers: the Content-Security-Policy forbids them.
 (function () {
   "use strict";
@@ -55,6 +56,38 @@
     box.focus();
   }, true);
 
-  document.addEventListener("DOMContentLoaded", setUpButton);
-  document.addEventListener("htmx:afterSettle", setUpButton);
+  // A paid session's time left: counted down from what the server said when it drew the page, so a wrong
+  // clock on this computer changes nothing.
+  function timeLeftText(seconds) {
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor((seconds % 3600) / 60);
+    var rest = seconds % 60;
+    var mm = hours ? String(minutes).padStart(2, "0") : String(minutes);
+    return (hours ? hours + ":" : "") + mm + ":" + String(rest).padStart(2, "0");
+  }
+
+  function startCountdown() {
+    var shown = document.getElementById("session-time-left");
+    if (!shown || shown.dataset.counting) return;
+    shown.dataset.counting = "1";
+    var endsAt = Date.now() + Number(shown.dataset.secondsLeft || 0) * 1000;
+    var timer = setInterval(function () {
+      if (!document.body.contains(shown)) { clearInterval(timer); return; }
+      var left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
+      shown.textContent = timeLeftText(left);
+      if (left === 0) {
+        clearInterval(timer);
+        var over = document.querySelector("[data-session-over]");
+        if (over) over.hidden = false;
+      }
+    }, 1000);
+  }
+
+  function setUp() {
+    setUpButton();
+    startCountdown();
+  }
+
+  document.addEventListener("DOMContentLoaded", setUp);
+  document.addEventListener("htmx:afterSettle", setUp);
 })();

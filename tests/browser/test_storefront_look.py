@@ -93,7 +93,7 @@ def test_the_catalog_shows_twelve_products_a_page_and_pages_on(new_context, demo
 
     pages.get_by_role("link", name="Next page").click()
     expect(page).to_have_url(f"{demo.url}/?page=2")
-    expect(cards_of(page)).to_have_count(8)
+    expect(cards_of(page)).to_have_count(9)  # the demo's service (a consultation) among them
     expect(page.get_by_role("link", name="Wooden Spice Box")).to_be_visible()  # the last, by name
     first_picture = cards_of(page).first.locator("img")
     assert first_picture.get_attribute("loading") is None and loaded(first_picture)

@@ -16,8 +16,9 @@ def test_seed_demo_fills_an_empty_store_once(app, cli):
     assert "Demo store seeded" in cli.invoke(args=["seed-demo", "--if-empty"]).output
     assert "already has products" in cli.invoke(args=["seed-demo", "--if-empty"]).output
     with app.app_context():
-        assert db.session.scalar(select(func.count(Product.id))) == 21
-        assert db.session.scalar(select(func.count(Product.id)).where(Product.status == "active")) == 20
+        assert db.session.scalar(select(func.count(Product.id))) == 22
+        assert db.session.scalar(select(func.count(Product.id)).where(Product.status == "active")) == 21
+        assert db.session.scalar(select(func.count(Product.id)).where(Product.kind == "service")) == 1
 
 
 def test_ensure_owner_prints_a_login_once(app, cli):

@@ -770,7 +770,7 @@ def test_export_carries_keywords_and_an_import_with_the_column_changes_them(app,
         db.session.get(Product, shop["tea"]).keywords = "chai, tea"
         db.session.commit()
     rows = export_rows(manager)
-    assert list(rows[0])[-1] == "keywords"
+    assert list(rows[0])[-3:] == ["keywords", "kind", "duration_minutes"]  # kind and duration came after
     assert {row["keywords"] for row in rows if row["product_sku"] == "TEA"} == {"chai, tea"}
     content = (
         f'{HEADER},keywords\nTEA,Assam Tea,Tea,active,About Assam Tea,TEA-0,,240.00,40,"chai, patti, चाय"\n'

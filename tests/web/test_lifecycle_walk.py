@@ -29,7 +29,7 @@ from checkout.carriers.carriers import CarrierDraft, add_carrier, find_active
 from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models import Conversation, Message, Order, PaymentRequest, Variant, get_store_settings
+from checkout.models import Conversation, Message, Order, PaymentRequest, ServiceSession, Variant, get_store_settings
 from checkout.money import from_minor
 from checkout.notifications import run_scheduled_work
 from checkout.orders.documents import order_document
@@ -50,6 +50,7 @@ from tests.factories import (
 from tests.fakes.stripe_api import SECRET_KEY as STRIPE_SECRET_KEY
 from tests.fakes.stripe_api import FakeStripe, stripe_signature
 from tests.messaging import payloads
+from tests.sessions.helpers import make_service
 
 SECRET = "walk-webhook-secret"
 CUSTOMER_DIGITS = "919876543210"
@@ -440,6 +441,27 @@ def staff_reply_in_the_inbox(w: Walker) -> None:
     assert "We are on it." in w.sandbox_chat(CUSTOMER_DIGITS)
 
 
+def session_runs_out(w: Walker) -> None:
+    """The paid session's time is up (its timestamps moved an hour back): the sweep ends it and asks to renew."""
+    with w.app.app_context():
+        session = db.session.scalar(select(ServiceSession).where(ServiceSession.order_id == w.order().id))
+        session.started_at -= timedelta(hours=1)
+        session.ends_at -= timedelta(hours=1)
+        db.session.commit()
+        run_scheduled_work()
+        db.session.remove()
+    w.deliver()
+    assert "has ended. To continue, renew it" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def staff_reply_refused_after_the_session(w: Walker) -> None:
+    response = w.client.post(
+        f"/admin/inbox/{w.conversation_id(CUSTOMER_DIGITS)}/reply",
+        data={"text": "Anything else?", "send_key": "walk-2"},
+    )
+    assert response.status_code == 422 and "Session ended — waiting for renewal" in response.get_data(as_text=True)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -525,6 +547,19 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step("another shopper's cart recovered", cart_recovered, None, S.PENDING),
             Step("the customer writes STOP", stop, None, S.PENDING),
             Step("cancelled for no answer", staff_moves_to("cancelled", note="No answer"), "status", S.CANCELLED),
+        ],
+    ),
+    # The order holds a service (a consultation in the chat) beside the kurta: paying it opens a session.
+    "a paid service session": (
+        "pickup",
+        "transfer",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("handshake", handshake, "whatsapp", S.PENDING),
+            Step("paid: the session waits for a person", payment("balance"), "session", S.PENDING),
+            Step("the first staff reply starts it", staff_reply_in_the_inbox, "session", S.PENDING),
+            Step("its time runs out: asked to renew", session_runs_out, "session", S.PENDING),
+            Step("a staff reply is refused", staff_reply_refused_after_the_session, None, S.PENDING),
         ],
     ),
     "cancelled by staff": (
@@ -674,7 +709,10 @@ def app(make_app, fake_stripe):
     )
 
 
-def start_walk(app, fulfilment: str, payment_method: str, stripe: FakeStripe) -> Walker:
+WALKS_WITH_A_SERVICE = {"a paid service session"}
+
+
+def start_walk(app, fulfilment: str, payment_method: str, stripe: FakeStripe, with_service: bool = False) -> Walker:
     with app.app_context():
         make_store(name="Test Shop", payment_methods=["cod", "transfer"])
         variant = make_product("Cotton Kurta", price_minor=79900, stock=5).variants[0]
@@ -684,8 +722,9 @@ def start_walk(app, fulfilment: str, payment_method: str, stripe: FakeStripe) ->
         )
         # Every walk's order used a discount code: each page that shows its money shows the discount too.
         coupon = make_coupon("WALK10", kind="percent", value=10)
-        order = make_order([(variant, 1)], details=details, coupon_code="walk10")
-        assert order.discount_minor == 7990
+        lines = [(variant, 1)] + ([(make_service(price_minor=10000).variants[0], 1)] if with_service else [])
+        order = make_order(lines, details=details, coupon_code="walk10")
+        assert order.discount_minor == (8990 if with_service else 7990)
         owner = make_staff("owner")
         assignee = make_staff("fulfilment", name=ASSIGNEE)
         _, api_secret = keys.create_key("Walk", "secret")
@@ -703,7 +742,7 @@ def start_walk(app, fulfilment: str, payment_method: str, stripe: FakeStripe) ->
 @pytest.mark.parametrize("walk", list(WALKS))
 def test_every_page_survives_every_step_of_the_walk(app, fake_stripe, walk):
     fulfilment, payment_method, steps = WALKS[walk]
-    walker = start_walk(app, fulfilment, payment_method, fake_stripe)
+    walker = start_walk(app, fulfilment, payment_method, fake_stripe, with_service=walk in WALKS_WITH_A_SERVICE)
     for step in steps:
         step.act(walker)
         check_the_step_happened(walker, step)

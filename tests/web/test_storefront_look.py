@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from checkout.demo.store import seed_demo_store
 from checkout.extensions import db
-from checkout.models import Product, ProductStatus, get_store_settings
+from checkout.models import Product, ProductKind, ProductStatus, get_store_settings
 from tests.factories import make_order, make_product, make_store
 from tests.web.test_admin_settings import FORM, make_staff, sign_in
 
@@ -20,7 +20,9 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 def demo(app):
     with app.app_context():
         seed_demo_store()
-        slugs = dict(db.session.execute(select(Product.slug, Product.status)).all())
+        # Goods only: the demo's service (a consultation in the chat) has no picture.
+        goods = select(Product.slug, Product.status).where(Product.kind == ProductKind.GOODS)
+        slugs = dict(db.session.execute(goods).all())
         db.session.remove()
     return slugs
 
