@@ -25,6 +25,9 @@ REQUEST_WHEN_CHOICES = {
     REQUEST_ON_DEMAND: "Only when staff press “Request payment”",
 }
 NEVER_REQUESTED_METHODS = ("cod",)
+# Providers that push the request to the customer's phone (M-Pesa's STK prompt): only to a number the customer
+# has written from, so a refusal for that reason is asked again when they write (requests.py).
+PUSHED_TO_THE_PHONE = ("mpesa",)
 
 # What happens to an order whose open request is still unpaid past the shop's unpaid limit.
 UNPAID_FLAG = "flag"

@@ -21,6 +21,7 @@ from checkout.orders.lifecycle import record_event
 from checkout.outbox import enqueue_whatsapp
 from checkout.payments.providers import (
     NEVER_REQUESTED_METHODS,
+    PUSHED_TO_THE_PHONE,
     REQUEST_ON_DEMAND,
     is_requested_for,
     provider_named,
@@ -193,6 +194,21 @@ def request_payment(order: Order, trigger: str = REQUEST_ON_DEMAND) -> PaymentRe
         if locked is None:
             raise PaymentNotRequested("There is no such order.")
         return open_payment_request(locked, trigger)
+
+
+def ask_again_now_the_number_is_proven(order: Order) -> bool:
+    """The customer just wrote from the order's number: a push to their phone refused until then goes now.
+
+    Only for providers that push to the customer's phone (M-Pesa's STK prompt); the caller holds the order's
+    lock. Whether the order may still be asked is checked as for any request.
+    """
+    latest = latest_request_of(order)
+    if latest is None or latest.status != "failed" or latest.provider not in PUSHED_TO_THE_PHONE:
+        return False
+    if why_payment_not_requested(order, REQUEST_ON_DEMAND):
+        return False
+    _ask_provider(order, latest)
+    return True
 
 
 def retry_failed_requests(limit: int = 50, now: datetime | None = None) -> int:

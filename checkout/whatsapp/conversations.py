@@ -25,6 +25,7 @@ from checkout.orders.errors import OrderError
 from checkout.orders.lifecycle import OrderStatus, record_event, transition
 from checkout.orders.references import DASHED_REFERENCE_PATTERN, find_references
 from checkout.outbox import enqueue_whatsapp
+from checkout.payments.requests import ask_again_now_the_number_is_proven
 from checkout.phones import phone_forms
 from checkout.web.urls import status_url
 from checkout.whatsapp import chat_order, chats, consent, messages, paid_claims
@@ -200,6 +201,7 @@ def _handshake(row: Message, order: Order) -> None:
     if order.phone_verified_at is None:
         order.phone_verified_at = utcnow()
         record_event(order, "whatsapp", "customer", note="Customer sent the order from WhatsApp (number verified)")
+        ask_again_now_the_number_is_proven(order)  # an M-Pesa prompt that waited for this goes now
     if not _fresh(row):
         return
     settings = get_store_settings()

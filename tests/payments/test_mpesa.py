@@ -430,3 +430,20 @@ def test_choosing_m_pesa_needs_its_keys_and_a_shop_in_shillings(make_app):
         with pytest.raises(InvalidPaymentSettings) as refused:
             check_payment_settings(chosen, settings)
         assert "KES" in refused.value.errors["payment_provider"]
+
+
+def test_a_prompt_refused_for_an_unproven_number_goes_as_soon_as_the_customer_sends_the_order(
+    app, fake_daraja, order_id
+):
+    refused = ask(app, order_id)
+    assert refused.status == "failed" and fake_daraja.requests == []
+
+    handshake(app, order_id)  # Wanjiru sends her order from her own number: no staff press needed
+
+    with app.app_context():
+        request = db.session.get(PaymentRequest, refused.id)
+        assert request.status == "requested" and request.id == refused.id
+        assert fake_daraja.prompts[request.provider_reference].request["PhoneNumber"] == WANJIRU_DIGITS
+    assert len(messages_to_wanjiru(app, "payment_request")) == 1
+    handshake(app, order_id)  # sending it again pushes nothing more
+    assert len(fake_daraja.prompts) == 1
