@@ -16,9 +16,22 @@
     script.src = source;
     script.onload = function () {
       state = "ready";
-      if (searchWhenReady && window.htmx) window.htmx.trigger(form, "submit");
+      // Whatever the order the events came in, a form that no longer shows what the page was rendered
+      // for is searched for now: a word typed while htmx arrived is never left unsearched.
+      if ((searchWhenReady || changedSinceRendered()) && window.htmx) window.htmx.trigger(form, "submit");
     };
     document.head.appendChild(script);
+  };
+  var changedSinceRendered = function () {
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.tagName === "SELECT") {
+        var rendered = Array.prototype.findIndex.call(field.options, function (option) {
+          return option.defaultSelected;
+        });
+        return field.selectedIndex !== Math.max(rendered, 0);
+      }
+      return field.type === "search" && field.value !== field.defaultValue;
+    });
   };
   var load = function () {
     if (state !== "waiting") return;

@@ -125,6 +125,17 @@ def test_the_catalog_fetches_htmx_only_when_the_shopper_searches(phone):
     assert phone.evaluate("() => window.__marker") == 1
 
 
+def test_a_word_typed_however_the_events_fall_while_htmx_loads_is_searched_for(phone):
+    """The search box's text changed with no input event seen (events raced the script): searched on arrival."""
+    phone.goto("/")
+    phone.evaluate("() => { document.getElementById('q').value = 'tea'; }")  # no input event fires
+    phone.evaluate(
+        "() => document.querySelector('form.catalog-filters').dispatchEvent(new FocusEvent('focusin', {bubbles: true}))"
+    )
+    expect(cards_of(phone)).to_have_count(2)  # Assam Tea, Darjeeling First Flush
+    expect(phone).to_have_url(re.compile(r"[?&]q=tea\b"))
+
+
 def test_the_product_page_on_a_phone_shows_its_picture(phone):
     phone.goto("/p/brass-tumbler-set")
     picture = phone.get_by_role("img", name="Brass Tumbler Set")
