@@ -56,7 +56,6 @@ bench: install
 ## Every benchmark scenario for a moment at tiny scale (CI): fails on errors only, never on a missed target.
 bench-smoke: install
 	$(BIN)/python -m bench.run --smoke
-	$(BIN)/python -m bench.inbox --smoke
 
 ## The inbox with 100,000 conversations, in-process (SQLite; DATABASE_URL=…/chatout_bench_inbox for PostgreSQL).
 bench-inbox: install

@@ -11,6 +11,7 @@ from admin import (  # noqa: F401
     inbox,
     messages,
     orders,
+    returns,
     settings,
     settings_chat_texts,
     settings_couriers,

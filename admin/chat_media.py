@@ -20,7 +20,11 @@ PRIVATE_CACHE_SECONDS = 3600  # content-addressed, so it never changes; private:
 @bp.get("/chat-media/<int:media_file_id>")
 @requires(Permission.ANSWER_CONVERSATIONS)
 def chat_media(media_file_id: int):
-    media_file = db.session.get(MediaFile, media_file_id)
+    return media_file_response(db.session.get(MediaFile, media_file_id))
+
+
+def media_file_response(media_file: MediaFile | None):
+    """A customer's stored file as staff may see it (404 while it is still downloading, failed or missing)."""
     path = media.stored_file(media_file) if media_file is not None else None
     if path is None:
         abort(404)

@@ -1,4 +1,5 @@
-"""Admin: the dashboard. Figures come from checkout/orders/reports.py; this only picks the periods."""
+"""Admin: the dashboard. Figures come from checkout/orders/reports.py and after_delivery_reports.py; this only
+picks the periods."""
 
 from flask import render_template, request
 
@@ -7,7 +8,7 @@ from admin.blueprint import admin_blueprint as bp
 from admin.dashboard_chart import bar_chart
 from checkout.database import utcnow
 from checkout.models.store import get_store_settings
-from checkout.orders import reports
+from checkout.orders import after_delivery_reports, reports
 from checkout.staff.permissions import Permission
 
 CHART_DAYS = 30
@@ -46,4 +47,8 @@ def dashboard():
         chart=bar_chart(reports.orders_per_day(chart_period)),
         chart_period=chart_period,
         recovered=reports.recovered_orders(chart_period),
+        ratings=after_delivery_reports.rating_summary(now, zone_name),
+        comments=after_delivery_reports.latest_comments(),
+        outcomes=after_delivery_reports.delivery_outcomes(chart_period),
+        medians=after_delivery_reports.median_times(chart_period),
     )

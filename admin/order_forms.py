@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from checkout.models.returns import STAFF_NOTE_MAX
 from checkout.money import MAX_AMOUNT_TEXT
 from checkout.orders.delivery import AGENT_NAME_MAX
 from checkout.orders.desk import FULFILMENT_FIELD_MAX, NOTE_MAX, PAYMENT_RECORD_METHODS
@@ -43,6 +44,13 @@ class StatusForm(VersionedForm):
     @property
     def refund_paid(self) -> bool | None:
         return {"refund": True, "keep": False}.get(self.refund.data or "")
+
+
+class AddressChangeForm(VersionedForm):
+    """Staff's decision on the new address a customer typed after a failed delivery."""
+
+    decision = StringField(validators=[InputRequired(), AnyOf(("approve", "reject"))])
+    reason = StringField("Why not (the customer is told)", validators=[Optional(), Length(max=200)])
 
 
 class FulfilmentForm(VersionedForm):
@@ -89,6 +97,26 @@ class RefundForm(VersionedForm):
         "Reason for the refund",
         validators=[DataRequired(message="Say why the money is refunded."), Length(max=120)],
     )
+
+
+class ApproveReturnForm(FlaskForm):
+    instructions = TextAreaField(
+        "How to send it back (the customer reads this)",
+        validators=[Optional(), Length(max=STAFF_NOTE_MAX)],
+        render_kw={"maxlength": STAFF_NOTE_MAX, "rows": 2},
+    )
+
+
+class RejectReturnForm(FlaskForm):
+    reason = TextAreaField(
+        "Why not (the customer reads this)",
+        validators=[DataRequired(message="Give the reason the customer will read."), Length(max=STAFF_NOTE_MAX)],
+        render_kw={"maxlength": STAFF_NOTE_MAX, "rows": 2},
+    )
+
+
+class ReturnStepForm(FlaskForm):
+    """A return step with nothing to type ("received"): the CSRF token only."""
 
 
 class BulkStatusForm(FlaskForm):

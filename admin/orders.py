@@ -14,13 +14,25 @@ from sqlalchemy import select
 
 from admin.access import can, requires
 from admin.blueprint import admin_blueprint as bp
-from admin.order_forms import AssignForm, BulkStatusForm, FulfilmentForm, NoteForm, PaymentForm, RefundForm, StatusForm
+from admin.order_forms import (
+    AddressChangeForm,
+    ApproveReturnForm,
+    AssignForm,
+    BulkStatusForm,
+    FulfilmentForm,
+    NoteForm,
+    PaymentForm,
+    RefundForm,
+    RejectReturnForm,
+    ReturnStepForm,
+    StatusForm,
+)
 from checkout import service_sessions
 from checkout.extensions import db
 from checkout.models import StaffUser
 from checkout.models.store import get_store_settings
 from checkout.money import InvalidAmount, format_amount_for_input, format_money, parse_amount
-from checkout.orders import delivery, desk, export, queries
+from checkout.orders import delivery, delivery_exceptions, desk, export, queries, returns
 from checkout.orders.error_responses import http_status
 from checkout.orders.errors import InvalidFulfilment, OrderError, PaymentRejected
 from checkout.orders.lifecycle import OrderStatus, allowed_transitions
@@ -135,7 +147,7 @@ def bulk_status():
     return redirect(url_for("admin.orders", **request.args))
 
 
-def _load(reference: str):
+def load_order(reference: str):
     order = queries.get_order_by_reference(reference)
     if order is None:
         abort(404)
@@ -175,6 +187,16 @@ def _detail_context(order, **forms):
         consents=consent.consent_history(order.customer_phone),
         payment_request=staff_payment_request(order),
         service_session=service_sessions.session_for_order_page(order),
+        returns=returns.returns_of(order),
+        return_reasons=returns.REASON_LABELS,
+        return_statuses=returns.STATUS_LABELS,
+        default_approval_note=returns.DEFAULT_APPROVAL_NOTE,
+        return_refund_amount=format_amount_for_input(
+            returns.returned_items_minor(order), order.currency, settings.locale
+        ),
+        approve_return_form=ApproveReturnForm(formdata=None),
+        reject_return_form=forms.pop("reject_return_form", None) or RejectReturnForm(formdata=None),
+        return_step_form=ReturnStepForm(formdata=None),
         OrderStatus=OrderStatus,
     )
 
@@ -184,7 +206,7 @@ def _balance_due(order) -> str:
     return format_amount_for_input(order.balance_minor, order.currency, get_store_settings().locale)
 
 
-def _typed_amount(text: str, currency: str) -> int:
+def typed_amount(text: str, currency: str) -> int:
     return parse_amount(text, currency, get_store_settings().locale)
 
 
@@ -192,14 +214,14 @@ def _render_detail(order, status: int = 200, **forms):
     return render_page_or_block("admin/order_detail.html", "panel", **_detail_context(order, **forms)), status
 
 
-def _after_change(order, message: str):
+def answer_change(order, message: str):
     if wants_fragment():
         return _render_detail(order, success=message)
     flash(message, "success")
     return redirect(url_for("admin.order_detail", reference=order.reference), 303)
 
 
-def _failed(order, error: OrderError, **forms):
+def answer_refusal(order, error: OrderError, **forms):
     """Render the order as it is now, with the error; the status comes from the error's code (409 when stale).
 
     When the domain refused a change, its rollback expired the order, so what renders is read afresh.
@@ -210,14 +232,14 @@ def _failed(order, error: OrderError, **forms):
 @bp.get("/orders/<reference>")
 @requires(Permission.VIEW_ORDERS)
 def order_detail(reference: str):
-    return _render_detail(_load(reference))
+    return _render_detail(load_order(reference))
 
 
 @bp.get("/orders/<reference>/receipts/<int:payment_id>.pdf")
 @requires(Permission.VIEW_ORDERS)
 def order_receipt(reference: str, payment_id: int):
     """The receipt the customer was sent for one payment, for staff to print or forward."""
-    order = _load(reference)
+    order = load_order(reference)
     payment = receipt_payment(order, payment_id) or abort(404)
     body, headers = receipt_download(order, payment, get_store_settings())
     return body, 200, headers
@@ -226,12 +248,12 @@ def order_receipt(reference: str, payment_id: int):
 @bp.post("/orders/<reference>/status")
 @requires(Permission.CHANGE_ORDER_STATUS)
 def order_status(reference: str):
-    order = _load(reference)
+    order = load_order(reference)
     form = StatusForm()
     if not form.validate():
-        return _failed(order, InvalidFulfilment("status", _first_error(form)))
+        return answer_refusal(order, InvalidFulfilment("status", first_error(form)))
     if form.refund_paid and not can(Permission.APPROVE_REFUNDS):
-        return _failed(order, PaymentRejected("Only staff who may refund can refund a cancelled order's money."))
+        return answer_refusal(order, PaymentRejected("Only staff who may refund can refund a cancelled order's money."))
     shipping = None
     if form.carrier.data or form.tracking_number.data or form.tracking_url.data:
         shipping = replace(
@@ -252,17 +274,17 @@ def order_status(reference: str):
             give_back=refunds.give_back,
         )
     except OrderError as error:
-        return _failed(order, error)
-    return _after_change(order, f"Order {order.reference} is now {OrderStatus(order.status).label.lower()}.")
+        return answer_refusal(order, error)
+    return answer_change(order, f"Order {order.reference} is now {OrderStatus(order.status).label.lower()}.")
 
 
 @bp.post("/orders/<reference>/fulfilment")
 @requires(Permission.EDIT_FULFILMENT)
 def order_fulfilment(reference: str):
-    order = _load(reference)
+    order = load_order(reference)
     form = FulfilmentForm()
     if not form.validate():
-        return _failed(order, InvalidFulfilment("fulfilment", _first_error(form)), fulfilment_form=form)
+        return answer_refusal(order, InvalidFulfilment("fulfilment", first_error(form)), fulfilment_form=form)
     try:
         start, end = delivery.window_from_local(
             form.delivery_day.data, form.window_from.data, form.window_until.data, get_store_settings().zone_name
@@ -280,8 +302,32 @@ def order_fulfilment(reference: str):
         desk.update_fulfilment(order, details, staff=current_user, expected_version=form.version.data)
     except OrderError as error:
         _note_under_its_field(form, error)
-        return _failed(order, error, fulfilment_form=form)
-    return _after_change(order, "Fulfilment details saved.")
+        return answer_refusal(order, error, fulfilment_form=form)
+    return answer_change(order, "Fulfilment details saved.")
+
+
+@bp.post("/orders/<reference>/address-change")
+@requires(Permission.EDIT_FULFILMENT)
+def order_address_change(reference: str):
+    """Approve or reject the new address the customer typed after a failed delivery; the customer is told."""
+    order = load_order(reference)
+    form = AddressChangeForm()
+    if not form.validate():
+        return answer_refusal(order, InvalidFulfilment("address_change", first_error(form)))
+    try:
+        with desk.order_change(order, form.version.data):
+            if form.decision.data == "approve":
+                delivery_exceptions.approve_address_change(
+                    order, actor=current_user.name, staff_user_id=current_user.id
+                )
+            else:
+                delivery_exceptions.reject_address_change(
+                    order, actor=current_user.name, reason=form.reason.data or "", staff_user_id=current_user.id
+                )
+    except OrderError as error:
+        return answer_refusal(order, error)
+    done = "approved: delivery is rescheduled" if form.decision.data == "approve" else "rejected: the customer is told"
+    return answer_change(order, f"New address {done}.")
 
 
 def _note_under_its_field(form: FulfilmentForm, error: OrderError) -> None:
@@ -294,54 +340,54 @@ def _note_under_its_field(form: FulfilmentForm, error: OrderError) -> None:
 @bp.post("/orders/<reference>/assign")
 @requires(Permission.ASSIGN_ORDERS)
 def order_assign(reference: str):
-    order = _load(reference)
+    order = load_order(reference)
     form = AssignForm()
     form.assignee.choices = [("", "Nobody")] + [(str(s.id), s.name) for s in _staff_choices()]
     if not form.validate():
-        return _failed(order, InvalidFulfilment("assignee", "Choose someone from the list."))
+        return answer_refusal(order, InvalidFulfilment("assignee", "Choose someone from the list."))
     assignee = db.session.get(StaffUser, int(form.assignee.data)) if form.assignee.data else None
     try:
         desk.assign_order(order, assignee, staff=current_user, expected_version=form.version.data)
     except OrderError as error:
-        return _failed(order, error)
-    return _after_change(order, f"Assigned to {assignee.name}." if assignee else "Unassigned.")
+        return answer_refusal(order, error)
+    return answer_change(order, f"Assigned to {assignee.name}." if assignee else "Unassigned.")
 
 
 @bp.post("/orders/<reference>/notes")
 @requires(Permission.ADD_NOTES)
 def order_note(reference: str):
-    order = _load(reference)
+    order = load_order(reference)
     form = NoteForm()
     if not form.validate():
-        return _failed(order, InvalidFulfilment("note", _first_error(form)), note_form=form)
+        return answer_refusal(order, InvalidFulfilment("note", first_error(form)), note_form=form)
     try:
         desk.add_note(order, form.note.data, staff=current_user)
     except OrderError as error:
-        return _failed(order, error, note_form=form)
-    return _after_change(order, "Note added.")
+        return answer_refusal(order, error, note_form=form)
+    return answer_change(order, "Note added.")
 
 
 @bp.post("/orders/<reference>/consent/withdraw")
 @requires(Permission.ADD_NOTES)
 def order_consent_withdraw(reference: str):
     """The customer asked staff (by phone, in the shop) to stop reminders: their consent ends now."""
-    order = _load(reference)
+    order = load_order(reference)
     withdrawn = consent.withdraw_by_staff(order.customer_phone, staff_name=current_user.name)
     message = (
         "Consent withdrawn: no more reminders to this number." if withdrawn else "There was no consent to withdraw."
     )
-    return _after_change(order, message)
+    return answer_change(order, message)
 
 
 @bp.post("/orders/<reference>/payments")
 @requires(Permission.RECORD_PAYMENTS)
 def order_payment(reference: str):
     form = PaymentForm()
-    order = _load(reference)
+    order = load_order(reference)
     if not form.validate():
-        return _failed(order, InvalidFulfilment("payment", _first_error(form)), payment_form=form)
+        return answer_refusal(order, InvalidFulfilment("payment", first_error(form)), payment_form=form)
     try:
-        amount = _typed_amount(form.amount.data, order.currency)
+        amount = typed_amount(form.amount.data, order.currency)
         desk.record_payment(
             order,
             method=form.method.data,
@@ -351,24 +397,24 @@ def order_payment(reference: str):
             expected_version=form.version.data,
         )
     except InvalidAmount as error:
-        return _failed(order, InvalidFulfilment("amount", error.message), payment_form=form)
+        return answer_refusal(order, InvalidFulfilment("amount", error.message), payment_form=form)
     except OrderError as error:
-        return _failed(order, error, payment_form=form)
-    return _after_change(order, "Payment recorded.")
+        return answer_refusal(order, error, payment_form=form)
+    return answer_change(order, "Payment recorded.")
 
 
 @bp.post("/orders/<reference>/payment-request")
 @requires(Permission.RECORD_PAYMENTS)
 def order_payment_request(reference: str):
     """Ask the customer to pay the balance now, through the shop's provider, in WhatsApp and on the status page."""
-    order = _load(reference)
+    order = load_order(reference)
     try:
         payment_request = request_payment(order, REQUEST_ON_DEMAND)
     except PaymentNotRequested as refusal:
         return _render_detail(order, 422, error=str(refusal))
     if payment_request.status == "failed":
         return _render_detail(order, 502, error=f"The payment provider failed: {payment_request.last_error}")
-    return _after_change(order, "Payment requested: the customer has the link in WhatsApp and on the order page.")
+    return answer_change(order, "Payment requested: the customer has the link in WhatsApp and on the order page.")
 
 
 @bp.post("/orders/<reference>/refunds")
@@ -376,29 +422,29 @@ def order_payment_request(reference: str):
 def order_refund(reference: str):
     """Give money back: through the payment's provider when it refunds (Stripe), else recorded by hand."""
     form = RefundForm()
-    order = _load(reference)
+    order = load_order(reference)
     if not form.validate():
-        return _failed(order, InvalidFulfilment("refund", _first_error(form)), refund_form=form)
+        return answer_refusal(order, InvalidFulfilment("refund", first_error(form)), refund_form=form)
     try:
-        amount = _typed_amount(form.amount.data, order.currency)
+        amount = typed_amount(form.amount.data, order.currency)
         done = refunds.refund_payment(
             order,
-            payment_id=_chosen_payment_id(form.payment.data),
+            payment_id=chosen_payment_id(form.payment.data),
             amount_minor=amount,
             reason=form.reason.data,
             staff=current_user,
             expected_version=form.version.data,
         )
     except InvalidAmount as error:
-        return _failed(order, InvalidFulfilment("amount", error.message), refund_form=form)
+        return answer_refusal(order, InvalidFulfilment("amount", error.message), refund_form=form)
     except OrderError as error:
-        return _failed(order, error, refund_form=form)
+        return answer_refusal(order, error, refund_form=form)
     amount_text = format_money(done.amount_minor, order.currency, get_store_settings().locale)
     how = f" (provider refund {', '.join(done.provider_refund_ids)})" if done.provider_refund_ids else ""
-    return _after_change(order, f"Refunded {amount_text}{how}. The customer is told in WhatsApp.")
+    return answer_change(order, f"Refunded {amount_text}{how}. The customer is told in WhatsApp.")
 
 
-def _chosen_payment_id(text: str | None) -> int | None:
+def chosen_payment_id(text: str | None) -> int | None:
     """None: the newest refundable payment; 0 (no payment has it) for anything that is not an id."""
     if not text:
         return None
@@ -416,7 +462,7 @@ def _refund_form(order, form: RefundForm | None) -> RefundForm:
     return form
 
 
-def _first_error(form) -> str:
+def first_error(form) -> str:
     for name, errors in form.errors.items():
         label = getattr(form, name).label.text if hasattr(form, name) else name
         return f"{label}: {errors[0]}"

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
@@ -17,6 +25,7 @@ from admin.access import requires
 from admin.blueprint import admin_blueprint as bp
 from checkout.models.store import PAYMENT_METHOD_LABELS, get_store_settings
 from checkout.shop.settings import (
+    FOLLOW_UP_DAYS,
     MAX_PENDING_UNITS_PER_PHONE,
     RESERVATION_HOURS,
     InvalidSettings,
@@ -160,6 +169,33 @@ class SettingsForm(FlaskForm):
             "Kasarani=2. The most specific match wins."
         ),
     )
+    follow_up_after_days = SelectField(
+        "Follow-up after delivery",
+        choices=[SelectChoice(0, "Off")]
+        + [
+            SelectChoice(days, f"{days} days after delivery")
+            for days in range(FOLLOW_UP_DAYS[0], FOLLOW_UP_DAYS[1] + 1)
+        ],
+        coerce=int,
+        validators=[Optional()],  # not posted (another section, or an older form): kept as it is
+        description=(
+            "One WhatsApp message asking how the order was, with a rating from 1 to 5 and room for a comment. "
+            "Never to a customer who sent STOP, never twice for one order. Turn it on only if your customers "
+            "agreed to hear from you after their order."
+        ),
+    )
+    return_window_days = IntegerField(
+        "Returns in the chat for (days after delivery)",
+        validators=[Optional()],
+        description="Customers may ask for a return in WhatsApp this long after delivery; 0: a person handles returns.",
+    )
+    address_change_needs_approval = BooleanField(
+        "Staff approve a new address after a failed delivery",
+        description=(
+            "When a delivery fails the customer may type a new address in WhatsApp. On: it waits on the order page "
+            "for staff to approve or reject. Off: it is used at once and the courier is told."
+        ),
+    )
     payment_methods = SelectMultipleField(
         "Payment methods offered",
         choices=[SelectChoice(value, label) for value, label in PAYMENT_METHOD_LABELS.items()],
@@ -209,6 +245,8 @@ SECTIONS = {
             "delivery_days_min",
             "delivery_days_max",
             "delivery_area_days",
+            "return_window_days",
+            "address_change_needs_approval",
         ),
     ),
     "payments": Section(
@@ -233,6 +271,7 @@ SECTIONS = {
             "quiet_hours_end",
         ),
     ),
+    "after_delivery": Section("After delivery", ("follow_up_after_days",)),
     "messages": Section(  # on their own page
         "Messages",
         tuple(f"message_{key}" for key in MESSAGE_KEYS) + tuple(f"send_{key}" for key in SWITCHABLE_STATUS_MESSAGES),
@@ -299,6 +338,9 @@ def _change_from(form: SettingsForm) -> SettingsChange:
         delivery_days_max=_days(form.delivery_days_max),
         delivery_area_days=(form.delivery_area_days.data or "") if "delivery_area_days" in request.form else None,
         silent_statuses=_silent_statuses(form),
+        follow_up_after_days=form.follow_up_after_days.data,
+        return_window_days=_days(form.return_window_days),
+        address_change_needs_approval=bool(form.address_change_needs_approval.data),
     )
 
 

@@ -33,6 +33,8 @@ def _posted_draft() -> carriers.CarrierDraft:
         paths={key: form.get(f"path_{key}", "") for key in PATH_FIELDS},
         status_lines=form.get("status_lines", ""),
         active=form.get("active") == "on" if "edit" in form else True,
+        action_url=form.get("action_url", ""),
+        action_token=form.get("action_token", ""),
     )
 
 

@@ -29,11 +29,22 @@ def default_web_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+def bench_database() -> str:
+    """BENCH_DATABASE if set (two runs at once on one machine must not share a database), else chatout_bench."""
+    return os.environ.get("BENCH_DATABASE", "").strip() or "chatout_bench"
+
+
+def bench_redis_db() -> int:
+    """BENCH_REDIS_DB if set, else 9; the smoke run uses the next one."""
+    configured = os.environ.get("BENCH_REDIS_DB", "").strip()
+    return int(configured) if configured.isdigit() else 9
+
+
 def full_profile() -> Profile:
     return Profile(
         name="full",
-        database="chatout_bench",
-        redis_url="redis://127.0.0.1:6379/9",
+        database=bench_database(),
+        redis_url=f"redis://127.0.0.1:6379/{bench_redis_db()}",
         seeded_orders=1_000_000,
         clients=32,
         duration=12.0,
@@ -50,8 +61,8 @@ def full_profile() -> Profile:
 def smoke_profile() -> Profile:
     return Profile(
         name="smoke",
-        database="chatout_bench_smoke",
-        redis_url="redis://127.0.0.1:6379/10",  # not 9: a smoke run must not empty a full run's queue
+        database=f"{bench_database()}_smoke",
+        redis_url=f"redis://127.0.0.1:6379/{bench_redis_db() + 1}",  # a smoke run must not empty a full run's queue
         seeded_orders=1_000,
         clients=2,
         duration=1.0,

@@ -17,7 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import scenarios
+from bench import new_paths, scenarios
 from bench.load import LoadToolMissing, wrk_path
 from bench.profiles import Profile, full_profile, smoke_profile
 from bench.report import Report, describe_machine, print_report, write_docs
@@ -29,10 +29,17 @@ SCENARIOS = {
     "floor": (scenarios.measure_floor,),
     "pages": (scenarios.measure_pages,),
     "webhooks": (scenarios.measure_webhook_ack, scenarios.drain),
+    "webhook_apart": (new_paths.measure_webhook_apart,),
     "checkout": (scenarios.measure_checkout,),
     "burst": (scenarios.measure_webhook_burst,),
+    "payments": (new_paths.measure_payment_burst, scenarios.drain),
+    "couriers": (new_paths.measure_courier_burst,),
+    "carts": (new_paths.measure_carts,),
+    "coupons": (new_paths.measure_coupon_race, scenarios.drain),
+    "chat": (new_paths.measure_chat_order,),
     "notifications": (scenarios.measure_notifications, scenarios.check_deliveries),
     "desk": (scenarios.measure_order_desk,),
+    "inbox": (new_paths.measure_inbox,),
     "memory": (scenarios.measure_memory,),
 }
 
@@ -55,7 +62,8 @@ WEB_CONCURRENCY=9 make bench                                   # other gunicorn 
 
 Needs PostgreSQL 15 on 127.0.0.1:5432 (user `postgres`, trust auth), Redis on 127.0.0.1:6379 and `wrk`
 (`apt-get install -y wrk`). The run uses its own database `chatout_bench` and Redis database 9 (smoke:
-`chatout_bench_smoke`, recreated each time, and Redis database 10); logs of gunicorn, the queue worker and
+`chatout_bench_smoke`, recreated each time, and Redis database 10; `BENCH_DATABASE` and `BENCH_REDIS_DB`
+choose others); logs of gunicorn, the queue worker and
 every wrk run go to a `chatout-bench-*` folder in the temporary directory (printed at the start)."""
 
 METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 2 × cores + 1) serving `bench.app:app`,
@@ -85,6 +93,26 @@ METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 
   `status:<event>` message (its own receive timestamp, same clock).
 - **Order desk**: `GET /admin/orders` with each filter, one staff member, sequential requests, on the
   seeded history (two years, realistic statuses, names, phones, 1–4 lines and the timeline per order).
+- **Webhook ack, processing apart**: the same signed events with the queue worker stopped (SIGSTOP) during
+  the ack rounds, as if processing ran on other cores; then the worker catches up. Sustained = events
+  stored / (ack seconds + seconds the worker needed after them), all on the same two cores.
+- **Payment and courier bursts** (`bench/new_paths.py`): signed in Python (Stripe's `Stripe-Signature`, in
+  chunks of 2,000 so none is older than Stripe's five minutes; a generic courier's HMAC and Shiprocket's
+  token) and replayed by wrk (`bench/wrk/replay.lua`); one event in ten is sent again later by another
+  client. Payments go to fresh copies of seeded orders (removed with the run's orders); courier events are
+  "in transit" scans of seeded shipped orders. Checked in the database: every event stored once, processed,
+  and applied once (one payment per order, the balance settled; the scan linked to its order).
+- **Coupon race**: 2 × clients shoppers with a cart each post the checkout with one code at the same moment
+  (a barrier); the code allows a quarter of them. Checked: redemptions ≤ the limit, orders carrying the
+  code = redemptions.
+- **Cart add/update**: each client opens a product page once, then alternates `POST /cart/add` and
+  `POST /cart/update` as htmx sends them; each rate is its operations over the time they took.
+- **Chat order**: conversations start at 20 a second (open loop: a new one starts on time however slow the
+  server is); each says "hi", then taps the first button or list row of every interactive message it gets,
+  6.5 s after it arrives (the outbox paces messages to one customer 6 s apart, as Meta's pair rate limit
+  requires; tapping sooner would time the pacing). Latency = the signed webhook POST → the fake Graph API
+  accepted the next message (webhook, queue worker, chat flow, outbox).
+- **Inbox**: `bench/inbox.py` on `<database>_inbox` with 100,000 conversations, in-process.
 - **Memory**: `VmHWM` (peak resident set) of each gunicorn worker and of the queue worker at the end.
 - **CPU per request** without the load: `.venv/bin/python -m bench.cpu_budget` (in-process, test client), a
   quick and steady check of a fix before a full run."""

@@ -35,6 +35,7 @@ APP_SECRET = "chatout-bench-app-secret"
 VERIFY_TOKEN = "chatout-bench-verify-token"
 ACCESS_TOKEN = "EAAG-bench-access-token"
 PHONE_NUMBER_ID = "106540352242922"
+STRIPE_WEBHOOK_SECRET = "whsec_chatout_bench"
 STAFF_EMAIL = "bench-owner@bench.example"
 STAFF_PASSWORD = "bench-owner-password-1"
 STOCK_PER_VARIANT = 1_000_000
@@ -43,12 +44,17 @@ QUEUE_WORKER_THREADS = 4
 # Tables only benchmark runs write to (seeded orders aside): emptied before every run.
 RUN_TABLES = (
     "outbox",
+    "return_photos",  # its photos point at media_files
+    "return_requests",
+    "delivery_follow_ups",  # points at messages
     "media_files",
     "conversation_notes",
     "conversations",
     "messages",
     "message_status_updates",
     "webhook_events",
+    "payment_events",  # a run's leftovers would be retried by the sweep against the next run's orders
+    "carrier_events",
     "contacts",
     "cart_lines",
     "carts",
@@ -97,6 +103,7 @@ def app_environment(profile: Profile, *, web_port: int = 0, graph_url: str = "ht
         "WHATSAPP_API_VERSION": "v26.0",
         "WHATSAPP_TEMPLATE_LANGUAGE": "en",
         "WHATSAPP_SEND_TIMEOUT": "5",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     }
 
 

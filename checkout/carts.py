@@ -305,13 +305,20 @@ def mark_ordered(cart_id: int | None, order_id: int, *, name: str = "", phone: s
     """
     if cart_id is None:
         return
+    with transaction():
+        link_cart_to_order(cart_id, order_id, name=name, phone=phone)
+
+
+def link_cart_to_order(cart_id: int, order_id: int, *, name: str = "", phone: str = "") -> None:
+    """mark_ordered's one UPDATE, in the caller's transaction: placing an order links its cart as it commits."""
     values = {"order_id": order_id}
     if name:
         values["customer_name"] = name[:80]
     if phone:
         values["phone"] = phone[:20]
-    with transaction():
-        db.session.execute(update(Cart).where(Cart.id == cart_id).values(**values))
+    db.session.execute(
+        update(Cart).where(Cart.id == cart_id).values(**values).execution_options(synchronize_session=False)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
 
 
 @contextmanager
-def transaction() -> Iterator[None]:
+def transaction(*, keep_loaded: bool = False) -> Iterator[None]:
     """Commit what the block wrote; if it raises, roll all of it back (locks included) and let the error through.
 
     A use case runs its checks and writes inside one `with transaction():`, so a refusal never leaves half
@@ -43,14 +43,22 @@ def transaction() -> Iterator[None]:
     caller's unit of work instead: its writes go in a savepoint of their own, rolled back alone if it raises,
     and committed with everything else by whoever owns the outer transaction. Placing an order from the chat
     is the same function as on the website, and a worker's half-handled webhook is never committed.
+
+    `keep_loaded`: the commit leaves what the session holds as it is instead of expiring it, so rows the use
+    case just wrote are not read back by the page that answers it (a checkout's hand-off link).
     """
     if db.session().in_nested_transaction():
         with db.session.begin_nested():
             yield
         return
+    session = db.session()
     try:
         yield
-        db.session.commit()
+        session.expire_on_commit = not keep_loaded
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
     except BaseException:
         db.session.rollback()
         raise

@@ -14,6 +14,10 @@ ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 PAYMENT_RECORDED = "payment.recorded"
 REFUND_RECORDED = "refund.recorded"  # published with order, payment (the refund row), tell_customer
+# published with return_request=ReturnRequest when staff decide on a return, or it is received: the customer hears
+RETURN_UPDATED = "return.updated"
+# published with order, reason when staff refuse the new address a customer typed after a failed delivery
+ADDRESS_CHANGE_REJECTED = "order.address_change_rejected"
 MESSAGE_FAILED = "message.failed"  # published with message=Message, failure=SendFailed, in its transaction
 # published with conversation=Conversation, reason=str when a chat starts waiting for a person
 CONVERSATION_WAITING = "conversation.waiting_for_person"

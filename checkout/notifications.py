@@ -4,7 +4,8 @@ Subscribed to the order domain's events, to a message that gave up and to a paus
 everything here runs inside the transaction of the change and only writes outbox rows. Also the
 time-driven work: the one reminder (with consent), the one cart recovery message
 (checkout/whatsapp/recovery.py), cancelling orders whose reservation ran out unanswered, and deleting carts
-idle past the shop's expiry; ending paid service sessions whose time ran out (checkout/service_sessions.py).
+idle past the shop's expiry; ending paid service sessions whose time ran out (checkout/service_sessions.py); the one
+follow-up after delivery (checkout/whatsapp/follow_ups.py).
 """
 
 from datetime import timedelta
@@ -23,7 +24,7 @@ from checkout.models.store import StoreSettings, get_store_settings
 from checkout.orders import locks
 from checkout.orders.documents import order_document
 from checkout.orders.errors import OrderError
-from checkout.orders.lifecycle import OrderStatus, record_event, transition
+from checkout.orders.lifecycle import DELIVERY_EXCEPTION_STATUSES, OrderStatus, record_event, transition
 from checkout.outbox import enqueue_shop_webhook, enqueue_whatsapp
 from checkout.payments import request_messages
 from checkout.payments.events import retry_leftover_events
@@ -34,7 +35,7 @@ from checkout.phones import phone_forms
 from checkout.receipts.message import receipt_message
 from checkout.shop.quiet_hours import is_quiet
 from checkout.web.urls import external_url, status_url
-from checkout.whatsapp import account_health, chats, messages
+from checkout.whatsapp import account_health, chats, follow_ups, messages
 from checkout.whatsapp.consent import consent_given
 from checkout.whatsapp.conversation_window import in_window
 from checkout.whatsapp.providers import SendFailed, messaging_enabled
@@ -57,7 +58,7 @@ def _shop_webhook(name: str, order: Order, key: str, **extra) -> None:
         )
 
 
-def request_confirmation(order: Order, *, key: str) -> None:
+def request_confirmation(order: Order, *, key: str, new_key: bool = False) -> None:
     settings = get_store_settings()
     outbound = messages.confirmation_request(
         order,
@@ -65,7 +66,7 @@ def request_confirmation(order: Order, *, key: str) -> None:
         in_window=in_window(order.customer_phone),
         language=chats.template_language_for(order.customer_phone),
     )
-    enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order, new_key=new_key)
     order.confirmation_requested_at = order.confirmation_requested_at or utcnow()
 
 
@@ -75,7 +76,7 @@ def on_order_created(order: Order) -> None:
     if not messaging_enabled():
         return
     if order.source != "whatsapp":  # an order from the chat was confirmed there, by the tap that placed it
-        request_confirmation(order, key=f"confirm-request:{order.id}")
+        request_confirmation(order, key=f"confirm-request:{order.id}", new_key=True)  # the order is new
     settings = get_store_settings()
     admin_url = external_url("admin.order_detail", reference=order.reference)
     for number in settings.staff_alert_numbers or []:
@@ -125,6 +126,9 @@ def on_status_changed(order: Order, event) -> None:
         events.ORDER_STATUS_CHANGED, order, key=f"webhook:status:{event.id}", previous_status=event.from_status
     )
     settings = get_store_settings()
+    if messaging_enabled() and OrderStatus(order.status) in DELIVERY_EXCEPTION_STATUSES:
+        _tell_delivery_exception(order, event, settings)
+        return
     if not messaging_enabled() or not customer_hears_of(OrderStatus(order.status), settings):
         return
     outbound = messages.status_update(
@@ -136,6 +140,50 @@ def on_status_changed(order: Order, event) -> None:
         language=chats.template_language_for(order.customer_phone),
     )
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"status:{event.id}", order=order)
+
+
+def _tell_delivery_exception(order: Order, event, settings: StoreSettings) -> None:
+    """A failed delivery asks the customer what to do (three buttons); the later steps tell them what happens.
+
+    Always sent, whatever the shop's status switches: the customer's answer is needed, or their parcel moves.
+    """
+    in_window_now = in_window(order.customer_phone)
+    language = chats.template_language_for(order.customer_phone)
+    if order.status == OrderStatus.DELIVERY_FAILED:
+        outbound = messages.delivery_failed_choices(
+            order, settings, reason=_customer_reason(event.note), in_window=in_window_now, language=language
+        )
+    else:
+        outbound = messages.delivery_exception_update(
+            order, settings, status_url=status_url(order), in_window=in_window_now, language=language
+        )
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"status:{event.id}", order=order)
+
+
+def _customer_reason(note: str) -> str:
+    """A courier's note ("Courier: Delivery failed — door locked; …") gives its reason; staff's note is the reason."""
+    if note.startswith("Courier:"):
+        return note.partition(" — ")[2].split(";")[0].strip()
+    return note
+
+
+@events.subscribe(events.ADDRESS_CHANGE_REJECTED)
+def on_address_change_rejected(order: Order, reason: str) -> None:
+    """The shop did not take the new address: the customer hears why and gets the three choices again."""
+    if not messaging_enabled():
+        return
+    lead = "The shop could not use the new address you sent" + (f": {reason}." if reason else ".")
+    outbound = messages.delivery_failed_choices(
+        order,
+        get_store_settings(),
+        reason="",
+        in_window=in_window(order.customer_phone),
+        language=chats.template_language_for(order.customer_phone),
+        lead=lead,
+    )
+    db.session.flush()  # the rejection's timeline entry has its id: one message per rejection
+    key = f"address-rejected:{order.id}:{order.events[-1].id}"
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
 
 
 @events.subscribe(events.PAYMENT_RECORDED)
@@ -192,6 +240,24 @@ def on_refund_recorded(order: Order, refunds: list, tell_customer: bool = True) 
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=f"refund:{refunds[0].id}", order=order)
 
 
+@events.subscribe(events.RETURN_UPDATED)
+def on_return_updated(return_request) -> None:
+    """The customer hears each decision on their return (approved with how to send it, rejected with why) and
+    that it was received; the refund has its own message."""
+    if not messaging_enabled():
+        return
+    order = return_request.order
+    outbound = messages.return_update(
+        return_request,
+        get_store_settings(),
+        status_url=status_url(order),
+        in_window=in_window(order.customer_phone),
+        language=chats.template_language_for(order.customer_phone),
+    )
+    key = f"return:{return_request.id}:{return_request.status}"
+    enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order)
+
+
 @events.subscribe(account_health.SENDING_PAUSED)
 def on_sending_paused(pause: SendingPause, reason: str) -> None:
     """Once per pause, to every staff alert number; it waits in the outbox with the rest and arrives on resuming."""
@@ -235,6 +301,10 @@ def resend_as_template(message: Message) -> None:
             in_window=False,
             language=chats.template_language_for(order.customer_phone),
             key=purpose.split(":", 1)[1],
+        )
+    elif purpose == follow_ups.PURPOSE:
+        outbound = follow_ups.follow_up_request(
+            order, settings, in_window=False, language=chats.template_language_for(order.customer_phone)
         )
     elif purpose in (request_messages.PURPOSE, request_messages.REMINDER_PURPOSE):
         request = open_request_of(order)
@@ -337,3 +407,4 @@ def run_scheduled_work() -> None:
     act_on_unpaid_orders()
     send_payment_reminders()
     service_sessions.end_expired_sessions()
+    follow_ups.send_due_follow_ups()

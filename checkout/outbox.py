@@ -24,6 +24,7 @@ from sqlalchemy import and_, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from checkout import events, nudges
+from checkout.carriers import actions as carrier_actions
 from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.messaging import Message, OutboxItem
@@ -54,12 +55,16 @@ def _existing(key: str) -> OutboxItem | None:
     return db.session.scalar(select(OutboxItem).where(OutboxItem.idempotency_key == key))
 
 
-def enqueue_whatsapp(outbound: OutboundMessage, *, phone: str, key: str, order: Order | None = None) -> Message:
+def enqueue_whatsapp(
+    outbound: OutboundMessage, *, phone: str, key: str, order: Order | None = None, new_key: bool = False
+) -> Message:
     """Queue a WhatsApp message to `phone` (E.164). The same `key` twice queues it once.
 
+    `new_key`: the caller knows no item can have the key yet (it names a row made in this very transaction,
+    like a new order's id), so nothing is looked up; the unique index still guards it.
     Raises ConsentMissing for a reminder or marketing message to a number without consent: never queued.
     """
-    existing = _existing(key)
+    existing = None if new_key else _existing(key)
     if existing is not None and existing.message is not None:
         return existing.message
     if consent.needs_consent(outbound.purpose, outbound.payload) and not consent.has_consent(phone):
@@ -85,6 +90,17 @@ def enqueue_shop_webhook(event_name: str, data: dict, *, url: str, secret: str, 
         return
     payload = {"url": url, "secret": secret, "event": event_name, "data": data, "delivery_id": key}
     item = OutboxItem(kind="shop_webhook", payload=payload, idempotency_key=key, ordering_key=f"webhook:{url}"[:64])
+    db.session.add(item)
+    db.session.info.setdefault(_NEW_ITEMS, []).append(item)
+
+
+def enqueue_carrier_action(payload: dict, *, key: str) -> None:
+    """Queue a call to a courier's API (checkout/carriers/actions.py); the same `key` twice queues it once."""
+    if _existing(key) is not None:
+        return
+    item = OutboxItem(
+        kind="carrier_action", payload=payload, idempotency_key=key, ordering_key=f"carrier:{payload['order_id']}"
+    )
     db.session.add(item)
     db.session.info.setdefault(_NEW_ITEMS, []).append(item)
 
@@ -300,6 +316,12 @@ def _perform(work: Work) -> tuple[str, dict | None]:
         return provider.send(whatsapp_digits(work.phone), payload or work.payload, work.idempotency_key), payload
     if work.kind == "shop_webhook":
         return _post_shop_webhook(work.payload), None
+    if work.kind == "carrier_action":
+        try:
+            carrier_actions.perform(work.payload)
+        except carrier_actions.CarrierActionFailed as error:
+            raise SendFailed(None, str(error), retryable=error.retryable) from None
+        return "", None
     raise SendFailed(None, f"unknown outbox kind {work.kind!r}", retryable=False)
 
 
@@ -348,6 +370,8 @@ def _record_success(item_id: int, wamid: str, sent_payload: dict | None = None) 
     item = db.session.get(OutboxItem, item_id)
     now = utcnow()
     item.status, item.done_at, item.claimed_until, item.last_error = "done", now, None, ""
+    if item.kind == "carrier_action":
+        carrier_actions.record_outcome(item.payload)
     if item.message is not None:
         message = item.message
         if sent_payload is not None:
@@ -378,6 +402,8 @@ def _record_failure(item_id: int, failure: SendFailed) -> str:
         nudges.delivery_due([item.id], at=item.next_attempt_at)
         return "retry"
     item.status = "failed"
+    if item.kind == "carrier_action":
+        carrier_actions.record_outcome(item.payload, error=failure.title)
     if message is not None:
         message.status = "failed"
         message.error_code, message.error_title = failure.code, failure.title[:300]

@@ -1,9 +1,9 @@
 """This browser's cart: the session keeps its token, the lines live on the server (checkout/carts.py).
 
-The token is given with the first page that can add to a cart (the product page, whose form already
-starts a session for its CSRF token), so the add itself changes no cookie: a shopper who leaves before
-its answer arrives still finds the item. The row is made by the first add; a visitor who only browses
-the catalog gets no cookie and no row.
+The token is given by the first add, in its answer, with the row it makes: the product page is the same for
+every visitor and starts no session (docs/performance.md, "Storefront CSRF"). Later adds change no cookie, so
+a shopper who leaves before one's answer arrives still finds the item; a first add whose answer never
+arrived leaves its item in a cart nobody holds. A visitor who only browses gets no cookie and no row.
 
 A checkout key travels with the cart: every submission of the same cart finds the same order. The
 session remembers the keys it issued (the cart's and those of its last few orders), and only those

@@ -15,10 +15,10 @@ from checkout.catalog.queries import (
 )
 from checkout.catalog.stock import availability
 from checkout.database import utcnow
-from checkout.extensions import limiter
+from checkout.extensions import csrf, limiter
 from checkout.models.store import get_store_settings
 from checkout.money import format_money
-from checkout.orders import limits
+from checkout.orders import limits, returns
 from checkout.orders.coupons import apply_code
 from checkout.orders.customer_timeline import customer_timeline, parcel_on_the_way, promised_delivery
 from checkout.orders.error_responses import response_for
@@ -47,6 +47,7 @@ from checkout.whatsapp.links import (
     order_question_text,
     qr_link,
     qr_svg,
+    return_request_text,
 )
 from storefront import cart as shopping_cart
 from storefront.blueprint import storefront_blueprint as bp
@@ -106,13 +107,21 @@ def product_page(slug: str):
     if rendered is None:
         abort(404)
     product_name, product_html = rendered
-    shopping_cart.reserve_cart(session)  # the add then needs no new cookie: leaving at once keeps the item
-    return render_template(
-        "storefront/product.html",
-        product_name=product_name,
-        product_html=product_html,
-        waiting_orders=_waiting_orders(),
-    )
+
+    def whole_page() -> str:
+        # No CSRF token and no cart token: the add needs neither (see add_to_cart), so a first visit starts no
+        # session and every such visitor gets the very same page.
+        return render_template(
+            "storefront/product.html",
+            product_name=product_name,
+            product_html=product_html,
+            read_only_page=True,
+            waiting_orders=_waiting_orders(),
+        )
+
+    if not session:  # no cart and no messages
+        return page_cache.rendered(("product-page", slug), whole_page)
+    return whole_page()
 
 
 def _render_product(slug: str) -> tuple[str, Markup] | None:
@@ -133,8 +142,13 @@ def _render_product(slug: str) -> tuple[str, Markup] | None:
 
 
 @bp.post("/cart/add")
+@csrf.exempt
 def add_to_cart():
-    form = AddToCartForm()
+    """Add to this browser's cart. No per-session CSRF token: a cross-site add is refused by its Origin (or
+    Referer), as every storefront POST is (checkout/web/cross_site.py), and the session cookie is SameSite=Lax,
+    so a cross-site POST that names neither arrives without it and fills a new cart nobody has. Decided in
+    docs/performance.md ("Storefront CSRF"): the product page is then the same for every visitor."""
+    form = AddToCartForm(meta={"csrf": False})
     try:
         if not form.validate():
             raise ValueError("; ".join(e for errors in form.errors.values() for e in errors))
@@ -303,13 +317,15 @@ def place_order_view():
     read = form.validate()
     details = _customer_details(form)
     problems = order_details_problems(details, settings)
-    existing = find_order_by_checkout_key(checkout_key)
+    cart = shopping_cart.current_cart(session)
+    # An open cart's own key has made no order yet (placing links the cart as it commits): no need to look.
+    repeat = cart is None or checkout_key != shopping_cart.checkout_key(session)
+    existing = find_order_by_checkout_key(checkout_key) if repeat else None
     if existing is not None:
         _forget_cart_of(existing, link=True)
         if read and not problems:
             _say_details_were_not_used(existing, details_differing_from(existing, details))
         return redirect(url_for("storefront.handoff_page", token=existing.status_token), 303)
-    cart = shopping_cart.current_cart(session)
     cart_id = cart.id if cart is not None else None
     typed = dict(name=details.name.strip(), phone=details.phone)  # kept on the cart, placed or not
     if not read or problems:
@@ -325,6 +341,7 @@ def place_order_view():
                 checkout_key=checkout_key,
                 expected_subtotal_minor=form.expected_subtotal_minor(),
                 coupon_code=form.coupon_code.data or "",
+                cart_id=cart_id,
             )
     except RateLimitExceeded as limited:
         carts.note_customer(cart, **typed)
@@ -342,7 +359,6 @@ def place_order_view():
     if form.consent.data:
         record_checkout_consent(order, source="website", wording=settings.consent_wording)
     _forget_cart_of(order)
-    carts.mark_ordered(cart_id, order.id, **typed)
     return redirect(handoff, 303)
 
 
@@ -415,7 +431,7 @@ def handoff_page(token: str):
         order=order,
         summary=summary,
         links=links,
-        payment=customer_payment(order, get_store_settings()),
+        payment=customer_payment(order, settings_for_display()),
     )
 
 
@@ -437,7 +453,7 @@ def whatsapp_redirect(token: str):
 
 
 def _whatsapp_message(order) -> tuple[str, HandoffLinks]:
-    settings = get_store_settings()
+    settings = settings_for_display()  # only read: the copy pages reuse
     summary = build_order_summary(order, settings, status_url(order))
     return summary, handoff_links(settings.whatsapp_digits, summary)
 
@@ -452,6 +468,13 @@ def payment_receipt(token: str, payment_id: int):
     return body, 200, headers
 
 
+def _return_link(order, settings) -> str:
+    """The wa.me link that starts a return in the chat, while the delivered order is inside the return window."""
+    if not settings.whatsapp_digits or not returns.eligibility(order, settings).open_at(utcnow()):
+        return ""
+    return handoff_links(settings.whatsapp_digits, return_request_text(order)).app
+
+
 @bp.get("/o/<token>")
 def order_status(token: str):
     order = _order_or_404(token)
@@ -462,6 +485,7 @@ def order_status(token: str):
         "storefront/order_status.html",
         order=order,
         question_link=handoff_links(settings.whatsapp_digits, order_question_text(order)).app,
+        return_link=_return_link(order, settings),
         timeline=customer_timeline(order, locale),
         parcel=parcel_on_the_way(order, locale, settings.zone_name, utcnow()),
         promised_delivery=promised_delivery(order, locale),

@@ -1,5 +1,6 @@
--- Prepare carts for the checkout benchmark the way a shopper does: open a product page (a session and a
--- CSRF token), add one unit to the cart, open the checkout page (its hidden checkout key and subtotal).
+-- Prepare carts for the checkout benchmark the way a shopper does: open a product page (the same for every
+-- visitor: no session, no token), add one unit to the cart (the session starts there), open the checkout
+-- page (its CSRF token, hidden checkout key and subtotal).
 -- Each client keeps preparing carts until wrk's -d runs out, appending each to BENCH_OUT/carts-<id>.tsv.
 --
 -- BENCH_PRODUCTS: "slug:variant_id slug:variant_id …" (sellable variants to pick from at random)
@@ -9,7 +10,7 @@ dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 local out_dir = assert(os.getenv("BENCH_OUT"))
 local products = {}
 local out = nil
-local step, started, cookie, csrf, product = "product", 0, nil, nil, nil
+local step, started, cookie, product = "product", 0, nil, nil
 local failures = 0
 
 function init(args)
@@ -24,7 +25,7 @@ end
 local function start_over(why)
   failures = failures + 1
   note_problem(why)
-  step, cookie, csrf = "product", nil, nil
+  step, cookie = "product", nil
   if failures > 20 then
     finish()
   end
@@ -39,11 +40,8 @@ function request()
     product = products[math.random(#products)]
     return wrk.format("GET", "/p/" .. product.slug, {})
   elseif step == "add" then
-    local body = form({ { "csrf_token", csrf }, { "variant_id", product.variant }, { "quantity", "1" } })
-    return wrk.format("POST", "/cart/add", {
-      ["Cookie"] = cookie,
-      ["Content-Type"] = "application/x-www-form-urlencoded",
-    }, body)
+    local body = form({ { "variant_id", product.variant }, { "quantity", "1" } })
+    return wrk.format("POST", "/cart/add", { ["Content-Type"] = "application/x-www-form-urlencoded" }, body)
   end
   return wrk.format("GET", "/checkout", { ["Cookie"] = cookie })
 end
@@ -54,15 +52,13 @@ function response(status, headers, body)
   end
   record(step, started, status)
   if step == "product" then
-    cookie = session_cookie(headers, nil)
-    csrf = hidden_value(body, "csrf_token")
-    if status ~= 200 or not cookie or not csrf then
+    if status ~= 200 then
       return start_over("product page: " .. status)
     end
     step = "add"
   elseif step == "add" then
-    cookie = session_cookie(headers, cookie)
-    if status ~= 302 and status ~= 303 then
+    cookie = session_cookie(headers, nil)
+    if (status ~= 302 and status ~= 303) or not cookie then
       return start_over("add to cart: " .. status)
     end
     step = "checkout_page"
@@ -70,8 +66,8 @@ function response(status, headers, body)
     cookie = session_cookie(headers, cookie)
     local key = hidden_value(body, "checkout_key")
     local subtotal = hidden_value(body, "expected_subtotal")
-    local token = hidden_value(body, "csrf_token") or csrf
-    if status ~= 200 or not key or key == "" then
+    local token = hidden_value(body, "csrf_token")
+    if status ~= 200 or not key or key == "" or not token then
       return start_over("checkout page: " .. status)
     end
     out:write(table.concat({ cookie, token, key, subtotal or "" }, "\t"), "\n")

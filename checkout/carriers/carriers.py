@@ -48,6 +48,10 @@ class CarrierDraft:
     paths: dict[str, str] = field(default_factory=dict)
     status_lines: str = ""
     active: bool = True
+    # Where a failed delivery's choices go (checkout/carriers/actions.py): "" for none. A token left empty on an
+    # edit keeps the stored one; clearing the URL clears both.
+    action_url: str = ""
+    action_token: str = ""
 
 
 def find_active(name: str) -> Carrier | None:
@@ -148,6 +152,11 @@ def _checked(draft: CarrierDraft, *, new: bool) -> tuple[dict[str, str], dict[st
         for key in ("tracking_number", "status"):
             if key not in paths:
                 errors[f"path_{key}"] = "Needed: where the courier puts it."
+    url = draft.action_url.strip()
+    if url and (len(url) > 300 or not re.match(r"^https?://[^\s/]+", url)):
+        errors["action_url"] = "An http(s) address, at most 300 characters — or empty for none."
+    if len(draft.action_token.strip()) > 200:
+        errors["action_token"] = "At most 200 characters."
     table, problem = parse_status_lines(draft.status_lines)
     if problem:
         errors["status_lines"] = problem
@@ -174,6 +183,7 @@ def add_carrier(draft: CarrierDraft) -> tuple[Carrier, str]:
             status_map=table or (dict(preset.status_map) if preset else {}),
             active=True,
         )
+        _set_action(carrier, draft)
         db.session.add(carrier)
     return carrier, secret
 
@@ -191,7 +201,16 @@ def update_carrier(carrier_id: int, draft: CarrierDraft) -> Carrier:
             carrier.auth, carrier.auth_header, carrier.paths = draft.auth, draft.auth_header.strip(), paths
         carrier.status_map = table
         carrier.active = draft.active
+        _set_action(carrier, draft)
     return carrier
+
+
+def _set_action(carrier: Carrier, draft: CarrierDraft) -> None:
+    carrier.action_url = draft.action_url.strip()
+    if not carrier.action_url:
+        carrier.action_token = ""
+    elif draft.action_token.strip():
+        carrier.action_token = draft.action_token.strip()
 
 
 def new_secret(carrier_id: int) -> str:

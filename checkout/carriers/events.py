@@ -5,11 +5,11 @@ its dedupe key taken and changes nothing), then `process_carrier_event`, which a
 Processing locks the stored event, then the order, so two workers (or a resend racing the first) act once.
 
 What an event does to an order is decided here, through the one state machine (orders/lifecycle.py):
-picked up → shipped, out for delivery, delivered move the order when the machine allows that step; an event
-for a status the order has reached already changes nothing; one the machine does not allow yet (delivered
-while only shipped) is kept and put to staff, never forced. A failed delivery and a return have no status yet:
-they go on the order's timeline and its attention line. Unknown tracking numbers are kept and shown in
-Settings → Couriers.
+picked up → shipped, out for delivery, delivered, delivery failed (its reason in the note: the customer is asked
+what to do next, checkout/orders/delivery_exceptions.py) move the order when the machine allows that step;
+returned to origin moves it to returning and on to returned (stock back). An event for a status the order has
+reached already changes nothing; one the machine does not allow yet (delivered while only shipped) is kept and
+put to staff, never forced. Unknown tracking numbers are kept and shown in Settings → Couriers.
 """
 
 import json
@@ -37,8 +37,10 @@ MOVES_TO = {
     mapping.PICKED_UP: OrderStatus.SHIPPED,
     mapping.OUT_FOR_DELIVERY: OrderStatus.OUT_FOR_DELIVERY,
     mapping.DELIVERED: OrderStatus.DELIVERED,
+    mapping.DELIVERY_FAILED: OrderStatus.DELIVERY_FAILED,
+    mapping.RETURNING: OrderStatus.RETURNING,
+    mapping.RETURNED: OrderStatus.RETURNED,
 }
-PUT_TO_STAFF = {mapping.DELIVERY_FAILED, mapping.RETURNED}
 RECENT_EVENTS = 50
 RETRY_AFTER = timedelta(seconds=30)  # the request that stored an event processes it itself; the sweep comes later
 
@@ -137,25 +139,37 @@ def _apply(order: Order, stored: CarrierEvent, reading: CarrierReading) -> str:
     label = EVENT_LABELS[stored.mapped_event]
     if stored.mapped_event == mapping.IN_TRANSIT:
         return "noted"
-    if stored.mapped_event in PUT_TO_STAFF:
-        note = f"Courier: {label.lower()}" + (f" — {reading.reason}" if reading.reason else "")
-        _put_to_staff(order, actor, f"{note} ({stored.carrier_status})")
-        return stored.mapped_event
     target = MOVES_TO[stored.mapped_event]
     if order.status == OrderStatus.CANCELLED:
         _put_to_staff(order, actor, f"Courier says “{label}” for a cancelled order: check with {actor}")
         return "cancelled_order"
-    if can_transition(order, target):
+    steps = _steps_to(order, target)
+    if steps:
         details = pass_on_delivery_details(
             order, agent_name=reading.agent_name, agent_phone=reading.agent_phone, window=reading.window, actor=actor
         )
-        transition(order, target, actor=actor, note="; ".join(filter(None, [f"Courier: {label}", details])))
+        reason = f" — {reading.reason}" if reading.reason else ""
+        note = "; ".join(filter(None, [f"Courier: {label}{reason}", details]))
+        for step in steps:
+            transition(order, step, actor=actor, note=note)
+        if target is OrderStatus.DELIVERY_FAILED:
+            order.attention = f"Courier: delivery failed{reason} — the customer was asked what to do next"[:300]
         return "moved"
     if _reached_already(order, target):
         return "already"
     current = OrderStatus(order.status).label.lower()
     _put_to_staff(order, actor, f"Courier says “{label}” while the order is {current}: not applied, check it")
     return "out_of_order"
+
+
+def _steps_to(order: Order, target: OrderStatus) -> list[OrderStatus]:
+    """The statuses to pass through to reach `target` now ([] when the machine does not allow it): a parcel back
+    at the shop is first on its way back, when the courier skipped saying so."""
+    if can_transition(order, target):
+        return [target]
+    if target is OrderStatus.RETURNED and can_transition(order, OrderStatus.RETURNING):
+        return [OrderStatus.RETURNING, OrderStatus.RETURNED]
+    return []
 
 
 def _reached_already(order: Order, target: OrderStatus) -> bool:

@@ -9,12 +9,14 @@ import hashlib
 from dataclasses import dataclass
 
 # Our events, in the words staff see. Picked up, out for delivery and delivered move the order; in transit is
-# only remembered (the customer's "where is my order" shows it); a failed delivery and a return are put to staff.
+# only remembered (the customer's "where is my order" shows it); a failed delivery asks the customer what to do;
+# a return moves the order back to the shop (returning, then returned).
 PICKED_UP = "picked_up"
 IN_TRANSIT = "in_transit"
 OUT_FOR_DELIVERY = "out_for_delivery"
 DELIVERED = "delivered"
 DELIVERY_FAILED = "delivery_failed"
+RETURNING = "returning"
 RETURNED = "returned"
 EVENT_LABELS = {
     PICKED_UP: "Picked up",
@@ -22,6 +24,7 @@ EVENT_LABELS = {
     OUT_FOR_DELIVERY: "Out for delivery",
     DELIVERED: "Delivered",
     DELIVERY_FAILED: "Delivery failed",
+    RETURNING: "On its way back to the shop",
     RETURNED: "Returned to the shop",
 }
 # The fields a generic mapping names, with what staff see beside each.

@@ -27,6 +27,7 @@ from checkout.carriers.mapping import (
     OUT_FOR_DELIVERY,
     PICKED_UP,
     RETURNED,
+    RETURNING,
     value_at,
 )
 
@@ -74,7 +75,7 @@ SHIPROCKET = Preset(
         "OUT FOR DELIVERY": OUT_FOR_DELIVERY,
         "DELIVERED": DELIVERED,
         "UNDELIVERED": DELIVERY_FAILED,
-        "RTO INITIATED": RETURNED,
+        "RTO INITIATED": RETURNING,
         "RTO DELIVERED": RETURNED,
     },
     notes=["In Shiprocket: Settings → API → Webhooks; paste the address and this secret as the security token."],
@@ -96,7 +97,7 @@ DELHIVERY = Preset(
         "UD/Dispatched": OUT_FOR_DELIVERY,
         "DL/Delivered": DELIVERED,
         "UD/Pending/EOD": DELIVERY_FAILED,
-        "RT/In Transit": RETURNED,
+        "RT/In Transit": RETURNING,
         "DL/RTO": RETURNED,
     },
     status_of=_delhivery_status,

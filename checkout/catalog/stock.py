@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select, union_all
 
 from checkout.catalog.errors import StockAdjustmentRefused
 from checkout.catalog.values import STOCK_MAX
@@ -148,14 +148,43 @@ def units_held_for_phone(phone: str, *, now: datetime | None = None) -> int:
     return int(db.session.scalar(query))
 
 
+def holds_at_checkout(
+    variant_ids: Iterable[int], phone: str, *, now: datetime | None = None
+) -> tuple[dict[int, int], int]:
+    """What a checkout checks after locking its variants, in one statement instead of two: the units reserved
+    per variant (as `reserved_quantities`) and the units this phone's orders hold (as `units_held_for_phone`)."""
+    open_now = open_reservation_filter(now or utcnow())
+    per_variant = (
+        select(StockReservation.variant_id, func.sum(StockReservation.quantity))
+        .where(StockReservation.variant_id.in_(sorted(set(variant_ids))), *open_now)
+        .group_by(StockReservation.variant_id)
+    )
+    for_phone = (
+        select(null(), func.coalesce(func.sum(StockReservation.quantity), 0))
+        .join(Order, Order.id == StockReservation.order_id)
+        .where(Order.customer_phone == phone, *open_now)
+    )
+    reserved, held = {}, 0
+    for variant_id, total in db.session.execute(union_all(per_variant, for_phone)):
+        if variant_id is None:
+            held = int(total or 0)
+        else:
+            reserved[variant_id] = int(total)
+    return reserved, held
+
+
 def is_stocked(variant: Variant) -> bool:
     """Goods are counted; a service is not."""
     return not variant.product.is_service
 
 
-def available_quantities(variants: Iterable[Variant], **kwargs) -> dict[int, int]:
+def available_quantities(
+    variants: Iterable[Variant], reserved: dict[int, int] | None = None, **kwargs
+) -> dict[int, int]:
+    """Units each variant can still be sold; `reserved` when the caller already read the open reservations."""
     variants = list(variants)
-    reserved = reserved_quantities([v.id for v in variants if is_stocked(v)], **kwargs)
+    if reserved is None:
+        reserved = reserved_quantities([v.id for v in variants if is_stocked(v)], **kwargs)
     return {
         v.id: max(0, v.stock_on_hand - reserved.get(v.id, 0)) if is_stocked(v) else SERVICE_AVAILABLE for v in variants
     }
@@ -187,13 +216,19 @@ def _display_name(variant: Variant) -> str:
     return f"{variant.product.name} ({label})" if label else variant.product.name
 
 
-def reserve_stock(order: Order, variants: dict[int, Variant], wanted: dict[int, int], expires_at: datetime):
+def reserve_stock(
+    order: Order,
+    variants: dict[int, Variant],
+    wanted: dict[int, int],
+    expires_at: datetime,
+    reserved: dict[int, int] | None = None,
+):
     """Hold `wanted` units of each (already locked) variant for the order, or raise OutOfStock.
 
-    Services are left out: nothing is held for them.
+    Services are left out: nothing is held for them. `reserved`: the open reservations, read after the lock.
     """
     wanted = {variant_id: quantity for variant_id, quantity in wanted.items() if is_stocked(variants[variant_id])}
-    _check_available(variants, wanted)
+    _check_available(variants, wanted, reserved=reserved)
     for variant_id, quantity in sorted(wanted.items()):
         order.reservations.append(StockReservation(variant_id=variant_id, quantity=quantity, expires_at=expires_at))
 
@@ -220,8 +255,9 @@ def commit_reservations(order: Order, *, by: str = "", staff_user_id: int | None
         reservation.committed_at = now
 
 
-def release_reservations(order: Order, *, by: str = "", staff_user_id: int | None = None) -> None:
-    """The order is cancelled: open holds end, committed units go back on the shelf (and in the ledger)."""
+def release_reservations(order: Order, *, by: str = "", staff_user_id: int | None = None, reason: str = "") -> None:
+    """The order is cancelled (or came back): open holds end, committed units go back on the shelf (and in the
+    ledger, with `reason`)."""
     now = utcnow()
     live = [r for r in order.reservations if r.released_at is None]
     committed = [r for r in live if r.committed_at is not None]
@@ -229,9 +265,25 @@ def release_reservations(order: Order, *, by: str = "", staff_user_id: int | Non
     for reservation in live:
         if reservation.committed_at is not None:
             variant = variants[reservation.variant_id]
-            reason = f"Order {order.reference} cancelled: back on the shelf"
-            change_on_hand(variant, reservation.quantity, reason, staff_user_id=staff_user_id, by=by)
+            why = reason or f"Order {order.reference} cancelled: back on the shelf"
+            change_on_hand(variant, reservation.quantity, why, staff_user_id=staff_user_id, by=by)
         reservation.released_at = now
+
+
+def return_to_shelf(order: Order, *, by: str = "", staff_user_id: int | None = None) -> list[StockMovement]:
+    """A delivered order's items came back (a return received): each stocked line's units go back on hand, with
+    a ledger row. Services and lines whose variant was deleted have nothing to put back."""
+    quantities: dict[int, int] = {}
+    for line in order.lines:
+        if line.variant_id is not None:
+            quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    variants = lock_variants(quantities)
+    reason = f"Order {order.reference} returned: back on the shelf"
+    return [
+        change_on_hand(variant, quantities[variant_id], reason, staff_user_id=staff_user_id, by=by)
+        for variant_id, variant in sorted(variants.items())
+        if is_stocked(variant)
+    ]
 
 
 # ---------------------------------------------------------------- levels and the low-stock rule, for staff

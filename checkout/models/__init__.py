@@ -12,6 +12,8 @@ from checkout.models.messaging import Contact, Message, MessageStatusUpdate, Out
 from checkout.models.orders import Order, OrderEvent, OrderLine, Payment, StockReservation
 from checkout.models.payment_events import PaymentEvent
 from checkout.models.payments import PaymentRequest
+from checkout.models.ratings import DeliveryFollowUp, OrderRating
+from checkout.models.returns import ReturnPhoto, ReturnRequest
 from checkout.models.service_sessions import ServiceSession
 from checkout.models.staff import StaffUser
 from checkout.models.store import StoreSettings, get_store_settings
@@ -39,6 +41,8 @@ __all__ = [
     "FaqEntry",
     "MediaFile",
     "Order",
+    "OrderRating",
+    "DeliveryFollowUp",
     "OrderEvent",
     "OrderLine",
     "Payment",
@@ -46,6 +50,8 @@ __all__ = [
     "PaymentEvent",
     "Product",
     "QuickReply",
+    "ReturnPhoto",
+    "ReturnRequest",
     "ProductKind",
     "ProductStatus",
     "ServiceSession",

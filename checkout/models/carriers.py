@@ -27,6 +27,10 @@ class Carrier(db.Model):
     paths: Mapped[dict] = mapped_column(db.JSON, default=dict)
     status_map: Mapped[dict] = mapped_column(db.JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where the customer's choice after a failed delivery is passed on (checkout/carriers/actions.py): an optional
+    # URL the courier offers, and the bearer token it wants. "" when the courier has no such API.
+    action_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    action_token: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 

@@ -8,7 +8,10 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from checkout.database import UTCDateTime, utcnow
 from checkout.extensions import db
 
-OPEN_STATUSES_SQL = "status IN ('pending', 'confirmed', 'preparing', 'shipped', 'out_for_delivery', 'ready_for_pickup')"
+OPEN_STATUSES_SQL = (
+    "status IN ('pending', 'confirmed', 'preparing', 'shipped', 'out_for_delivery', 'ready_for_pickup', "
+    "'delivery_failed', 'rescheduled', 'returning')"
+)
 
 
 class Order(db.Model):
@@ -21,6 +24,9 @@ class Order(db.Model):
         Index("ix_orders_customer_phone", "customer_phone"),
         # The desk's payment filter ("awaiting payment", "refunded"…), paged newest first like the rest.
         Index("ix_orders_payment_status_created", "payment_status", "created_at", "id"),
+        # The desk's assignee filter, newest first: read in order whoever is chosen (one with few orders would
+        # otherwise walk the whole created_at index, one with many sort them all).
+        Index("ix_orders_assigned_created", "assigned_to_id", "created_at", "id"),
         # Only the open orders (lifecycle.OPEN_STATUSES; a test holds the two together), so the desk's tab
         # counts under any filter but a search are read from this small index alone.
         Index(
@@ -46,6 +52,8 @@ class Order(db.Model):
     customer_name: Mapped[str] = mapped_column(String(80))
     customer_phone: Mapped[str] = mapped_column(String(20))
     delivery_address: Mapped[str] = mapped_column(Text, default="")
+    # A new address the customer typed after a failed delivery, waiting for staff to approve it ("" when none).
+    requested_address: Mapped[str] = mapped_column(Text, default="", server_default="")
     payment_method: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     currency: Mapped[str] = mapped_column(String(3))
@@ -58,7 +66,7 @@ class Order(db.Model):
     coupon_code: Mapped[str] = mapped_column(String(40), default="")
     total_minor: Mapped[int] = mapped_column(Integer)
     # Fulfilment, filled in by staff as the order moves.
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True, index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     carrier: Mapped[str] = mapped_column(String(80), default="")
     tracking_number: Mapped[str] = mapped_column(String(80), default="", index=True)  # couriers' webhooks
     tracking_url: Mapped[str] = mapped_column(String(300), default="")
@@ -145,6 +153,8 @@ class OrderEvent(db.Model):
     """One entry of an order's timeline: who did what, when, from which status to which."""
 
     __tablename__ = "order_events"
+    # When orders reached a status (the follow-up sweep and the dashboard's after-delivery figures).
+    __table_args__ = (Index("ix_order_events_to_status_created", "to_status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from flask import g
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, object_session
 
@@ -97,8 +97,16 @@ class StoreSettings(db.Model):
     delivery_days_min: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     delivery_days_max: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     delivery_area_days: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # After a failed delivery the customer may type a new address: staff approve it first (on), or it is used
+    # at once (off). checkout/orders/delivery_exceptions.py.
+    address_change_needs_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The status messages the shop switched off (message keys, e.g. ["preparing"]); the status changes anyway.
     silent_statuses: Mapped[list] = mapped_column(db.JSON, default=list)
+    # After delivery: one "how was it?" message this many days after an order is delivered (3 to 7); 0: none.
+    # Off unless the shop turns it on (checkout/whatsapp/follow_ups.py).
+    follow_up_after_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Days after delivery a customer may ask for a return in the chat; 0: no returns through the bot (a person).
+    return_window_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
 
     @property
     def zone_name(self) -> str:

@@ -15,7 +15,9 @@ from checkout.models.orders import Order, OrderEvent
 from checkout.orders.lifecycle import OrderStatus
 
 # While the order is in one of these, the status page shows the parcel's details at the top.
-PARCEL_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY})
+PARCEL_STATUSES = frozenset(
+    {OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERY_FAILED, OrderStatus.RESCHEDULED}
+)
 # Before that, once confirmed, it shows the date the shop promised (or staff set).
 PROMISE_STATUSES = frozenset({OrderStatus.CONFIRMED, OrderStatus.PREPARING})
 

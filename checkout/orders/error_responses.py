@@ -47,6 +47,8 @@ RESPONSES: dict[ErrorCode, ErrorResponse] = {
     ErrorCode.CART_NOT_FOUND: ErrorResponse(404, "cart_not_found"),
     ErrorCode.CART_FULL: ErrorResponse(422, "cart_full"),
     ErrorCode.CART_ALREADY_ORDERED: ErrorResponse(409, "cart_already_ordered"),
+    ErrorCode.RETURN_NOT_ALLOWED: ErrorResponse(409, "return_not_allowed"),
+    ErrorCode.DELIVERY_CHOICE_REFUSED: ErrorResponse(409, "delivery_choice_refused"),
 }
 
 API_FIELDS = {

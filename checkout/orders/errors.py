@@ -33,6 +33,8 @@ class ErrorCode(StrEnum):
     CART_NOT_FOUND = "cart_not_found"
     CART_FULL = "cart_full"
     CART_ALREADY_ORDERED = "cart_already_ordered"
+    RETURN_NOT_ALLOWED = "return_not_allowed"
+    DELIVERY_CHOICE_REFUSED = "delivery_choice_refused"
 
 
 class ProblemReason(StrEnum):
@@ -210,6 +212,15 @@ class InvalidFulfilment(OrderError):
         self.message = message
 
 
+class ReturnNotAllowed(OrderError):
+    """A return step that does not fit where the return stands (approving a rejected one, a second refund)."""
+
+    code = ErrorCode.RETURN_NOT_ALLOWED
+
+    def __init__(self, message: str):
+        self.message = message
+
+
 class NotAllowedInBulk(OrderError):
     code = ErrorCode.NOT_ALLOWED_IN_BULK
     message = "Cancel orders one by one, with a reason for each."
@@ -320,3 +331,12 @@ class CartAlreadyOrdered(OrderError):
 
     code = ErrorCode.CART_ALREADY_ORDERED
     message = "This cart has already been ordered. Start a new cart to order again."
+
+
+class DeliveryChoiceRefused(OrderError):
+    """A choice after a failed delivery that cannot be taken now (the order moved on, a day not offered…)."""
+
+    code = ErrorCode.DELIVERY_CHOICE_REFUSED
+
+    def __init__(self, message: str):
+        self.message = message

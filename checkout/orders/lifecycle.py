@@ -1,11 +1,14 @@
 """The order state machine: the one place that says which status may follow which.
 
     delivery:  pending → confirmed → preparing → shipped → out_for_delivery → delivered
+               shipped / out_for_delivery → delivery_failed → rescheduled | returning | out_for_delivery
+               rescheduled → out_for_delivery | delivery_failed | returning;  returning → returned
     pickup:    pending → confirmed → preparing → ready_for_pickup → delivered
     both:      pending / confirmed / preparing → cancelled (a reason is required)
 
 Confirming commits the reserved stock and, unless staff set one, fixes the delivery date the shop promises
-(checkout/orders/delivery_promise.py); cancelling gives the stock back. Each change is written to the
+(checkout/orders/delivery_promise.py); cancelling gives the stock back, and so does a parcel returned to the shop (a paid one is flagged for a
+refund, which staff decide: nothing is refunded by itself). Each change is written to the
 timeline as an OrderEvent. Callers own the transaction and commit.
 """
 
@@ -17,6 +20,7 @@ from checkout.database import utcnow
 from checkout.extensions import db
 from checkout.models.orders import Order, OrderEvent
 from checkout.models.store import get_store_settings
+from checkout.money import format_money
 from checkout.orders.delivery_promise import promised_delivery_date
 from checkout.orders.errors import ReasonRequired, TransitionNotAllowed
 
@@ -30,6 +34,10 @@ class OrderStatus(enum.StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    DELIVERY_FAILED = "delivery_failed"
+    RESCHEDULED = "rescheduled"
+    RETURNING = "returning"
+    RETURNED = "returned"
 
     @property
     def label(self) -> str:
@@ -45,20 +53,40 @@ STATUS_LABELS = {
     OrderStatus.READY_FOR_PICKUP: "Ready for pickup",
     OrderStatus.DELIVERED: "Delivered",
     OrderStatus.CANCELLED: "Cancelled",
+    OrderStatus.DELIVERY_FAILED: "Delivery failed",
+    OrderStatus.RESCHEDULED: "Delivery rescheduled",
+    OrderStatus.RETURNING: "Returning to the shop",
+    OrderStatus.RETURNED: "Returned to the shop",
 }
 
 S = OrderStatus
 CANCELLABLE = {S.PENDING, S.CONFIRMED, S.PREPARING}
-# Statuses an order leaves again: the work staff still have to do. Delivered and cancelled are history.
-OPEN_STATUSES = (S.PENDING, S.CONFIRMED, S.PREPARING, S.SHIPPED, S.OUT_FOR_DELIVERY, S.READY_FOR_PICKUP)
+# Statuses an order leaves again: the work staff still have to do. Delivered, cancelled and returned are history.
+# checkout/models/orders.py OPEN_STATUSES_SQL says the same for the partial indexes (a test holds them together).
+OPEN_STATUSES = (
+    S.PENDING,
+    S.CONFIRMED,
+    S.PREPARING,
+    S.SHIPPED,
+    S.OUT_FOR_DELIVERY,
+    S.READY_FOR_PICKUP,
+    S.DELIVERY_FAILED,
+    S.RESCHEDULED,
+    S.RETURNING,
+)
+# A failed delivery and what follows it: the customer's choices (checkout/orders/delivery_exceptions.py).
+DELIVERY_EXCEPTION_STATUSES = frozenset({S.DELIVERY_FAILED, S.RESCHEDULED, S.RETURNING, S.RETURNED})
 
 TRANSITIONS: dict[str, dict[OrderStatus, set[OrderStatus]]] = {
     "delivery": {
         S.PENDING: {S.CONFIRMED},
         S.CONFIRMED: {S.PREPARING},
         S.PREPARING: {S.SHIPPED},
-        S.SHIPPED: {S.OUT_FOR_DELIVERY},
-        S.OUT_FOR_DELIVERY: {S.DELIVERED},
+        S.SHIPPED: {S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED},
+        S.OUT_FOR_DELIVERY: {S.DELIVERED, S.DELIVERY_FAILED},
+        S.DELIVERY_FAILED: {S.RESCHEDULED, S.RETURNING, S.OUT_FOR_DELIVERY},
+        S.RESCHEDULED: {S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.RETURNING},
+        S.RETURNING: {S.RETURNED},
     },
     "pickup": {
         S.PENDING: {S.CONFIRMED},
@@ -67,6 +95,12 @@ TRANSITIONS: dict[str, dict[OrderStatus, set[OrderStatus]]] = {
         S.READY_FOR_PICKUP: {S.DELIVERED},
     },
 }
+
+
+def refund_due_note(order: Order) -> str:
+    """The attention line of a paid order that came back: staff decide the refund, none is made by itself."""
+    paid = format_money(order.amount_paid_minor, order.currency, get_store_settings().locale)
+    return f"Returned to the shop: {paid} was paid — refund due (refund it from the order's payments)"
 
 
 def allowed_transitions(order: Order) -> list[OrderStatus]:
@@ -105,6 +139,11 @@ def transition(
             order.expected_delivery_date = promised_delivery_date(order, get_store_settings(), utcnow())
     elif target is S.CANCELLED:
         stock.release_reservations(order, by=actor, staff_user_id=staff_user_id)
+    elif target is S.RETURNED:
+        reason = f"Order {order.reference} returned to the shop: back on the shelf"
+        stock.release_reservations(order, by=actor, staff_user_id=staff_user_id, reason=reason)
+        if order.amount_paid_minor > 0:
+            order.attention = refund_due_note(order)
 
     order.status = target
     event = record_event(

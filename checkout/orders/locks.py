@@ -11,6 +11,7 @@ what the transaction that held them last committed. The locks last until the use
 from collections.abc import Iterable
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from checkout.extensions import db
 from checkout.models.carts import Cart
@@ -56,11 +57,21 @@ def lock_unheld_carts(query: Select) -> list[Cart]:
 
 
 def lock_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
-    """Load and lock the variants, read afresh, always in id order so two transactions never deadlock."""
+    """Load and lock the variants, read afresh, always in id order so two transactions never deadlock.
+
+    Their products come in the same statement (every caller names or prices them), unlocked: `FOR UPDATE OF`
+    the variants alone.
+    """
     ids = sorted(set(variant_ids))
     if not ids:
         return {}
-    query = select(Variant).where(Variant.id.in_(ids)).order_by(Variant.id).with_for_update()
+    query = (
+        select(Variant)
+        .where(Variant.id.in_(ids))
+        .options(joinedload(Variant.product, innerjoin=True))
+        .order_by(Variant.id)
+        .with_for_update(of=Variant)
+    )
     rows = db.session.execute(query.execution_options(populate_existing=True)).scalars()
     return {variant.id: variant for variant in rows}
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from checkout import events
+from checkout.carts import link_cart_to_order
 from checkout.catalog import stock
 from checkout.database import transaction, utcnow
 from checkout.extensions import db
@@ -76,25 +77,20 @@ def details_differing_from(order: Order, details: CustomerDetails) -> list[str]:
     return [DETAIL_NAMES[field] for field in DETAIL_NAMES if placed[field] != sent[field]]
 
 
-def check_pending_units(phone: str, units: int, settings: StoreSettings) -> None:
+def check_pending_units(phone: str, units: int, settings: StoreSettings, held: int | None = None) -> None:
     """Raise PendingUnitsLimitReached if `units` more would take the phone past the shop's cap.
 
     Called after the variant locks: a twin checkout of the same items has committed by then and is
     counted. Checkouts of different items by one phone at the same instant can both pass; the
-    per-phone rate limit keeps those few.
+    per-phone rate limit keeps those few. `held`: the phone's units, when the caller read them after the lock.
     """
     limit = settings.max_pending_units_per_phone
-    held = stock.units_held_for_phone(phone)
+    held = stock.units_held_for_phone(phone) if held is None else held
     if held + units > limit:
         raise PendingUnitsLimitReached(held, units, limit)
 
 
-def _unused_reference() -> str:
-    for _ in range(10):
-        reference = generate_reference()
-        if db.session.scalar(select(Order.id).where(Order.reference == reference)) is None:
-            return reference
-    raise RuntimeError("could not find a free order reference")  # ~never: 10^12 values
+PLACING_ATTEMPTS = 3  # a random reference that is already taken (~never: 10^12 values) is drawn again
 
 
 def place_order(
@@ -107,6 +103,7 @@ def place_order(
     expected_subtotal_minor: int | None = None,
     external_reference: str = "",
     coupon_code: str = "",
+    cart_id: int | None = None,
 ) -> Order:
     """Create a pending order and reserve its stock in one transaction, then commit.
 
@@ -114,28 +111,36 @@ def place_order(
     a second tab finds the first order instead of creating another. Raises an OrderError (nothing
     written) when the cart, the details, the prices, the stock or the discount code don't allow the order.
     A code is counted once per order: its redemption is written with the order, under the coupon's lock.
+    `cart_id`: the cart the order comes from, linked to it (with the name and number) in the same transaction.
+    The order comes back loaded as written: showing it reads nothing again.
     """
-    existing = find_order_by_checkout_key(checkout_key)
-    if existing is not None:
-        return existing
-    try:
-        with transaction():
-            order = _build_order(lines, details, settings, checkout_key, source, expected_subtotal_minor, coupon_code)
-            order.external_reference = external_reference[:64]
-    except OrderError:
-        # A repeat of this same checkout may have waited on the stock lock while its twin took the
-        # last units: the twin's order is this submission's order too, not a "sold out".
-        existing = find_order_by_checkout_key(checkout_key)
-        if existing is not None:
-            return existing
-        raise
-    except IntegrityError:
-        # A concurrent submission with the same key committed first: that order is the answer.
-        existing = find_order_by_checkout_key(checkout_key)
-        if existing is None:
+    for attempt in range(1, PLACING_ATTEMPTS + 1):
+        try:
+            with transaction(keep_loaded=True):
+                order = _build_order(
+                    lines, details, settings, checkout_key, source, expected_subtotal_minor, coupon_code
+                )
+                order.external_reference = external_reference[:64]
+                if cart_id is not None:
+                    link_cart_to_order(cart_id, order.id, name=details.name.strip(), phone=details.phone)
+            return order
+        except OrderError:
+            # A repeat of this same checkout may have waited on the stock lock while its twin took the
+            # last units, or its cart is already ordered: the first order is this submission's order too.
+            existing = find_order_by_checkout_key(checkout_key)
+            if existing is not None:
+                return existing
             raise
-        return existing
-    return order
+        except IntegrityError:
+            # The key's unique index answers a repeat: an order with this key exists (a double click, a
+            # refresh, a concurrent twin that committed first), and that order is the answer. Nothing is
+            # looked up before, so a first checkout pays no query for it. Otherwise the reference was taken.
+            existing = find_order_by_checkout_key(checkout_key)
+            if existing is not None:
+                return existing
+            if attempt == PLACING_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def quote_cart(
@@ -164,14 +169,15 @@ def _build_order(lines, details, settings, checkout_key, source, expected_subtot
     quote = price_lines(wanted, variants, details.fulfilment, settings)
     if expected_subtotal_minor is not None and expected_subtotal_minor != quote.subtotal_minor:
         raise PriceChanged(expected_subtotal_minor, quote.subtotal_minor)
-    stocked_units = sum(quantity for variant_id, quantity in wanted.items() if stock.is_stocked(variants[variant_id]))
-    check_pending_units(details.phone, stocked_units, settings)
+    stocked = [variant_id for variant_id in wanted if stock.is_stocked(variants[variant_id])]
+    reserved, held = stock.holds_at_checkout(stocked, details.phone)  # after the locks: twins have committed
+    check_pending_units(details.phone, sum(wanted[variant_id] for variant_id in stocked), settings, held=held)
     code = coupons.normalise_code(coupon_code)
     coupon = locks.lock_coupon(code) if code else None  # after the variants: the lock order in locks.py
     quote = coupons.price_with_code(quote, coupon_code, coupon, phone=details.phone, now=utcnow(), settings=settings)
 
     order = Order(
-        reference=_unused_reference(),
+        reference=generate_reference(),
         status_token=generate_status_token(),
         checkout_key=checkout_key,
         status=OrderStatus.PENDING,
@@ -204,7 +210,7 @@ def _build_order(lines, details, settings, checkout_key, source, expected_subtot
             )
         )
     expires_at = utcnow() + timedelta(hours=settings.reservation_hours)
-    stock.reserve_stock(order, variants, wanted, expires_at)
+    stock.reserve_stock(order, variants, wanted, expires_at, reserved=reserved)
     record_event(order, "created", "customer", note=f"Order placed on the {source}", to_status="pending")
     db.session.add(order)
     if coupon is not None:

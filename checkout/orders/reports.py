@@ -24,8 +24,19 @@ from checkout.orders.payment_states import PAYMENT_STATE_LABELS, payment_state_c
 S = OrderStatus
 # Plain strings in queries: the status column is text, and drivers differ in how they send enum members.
 PENDING, CANCELLED, CONFIRMED, DELIVERED = S.PENDING.value, S.CANCELLED.value, S.CONFIRMED.value, S.DELIVERED.value
+# A failed delivery still on its way again counts; one returning or returned to the shop does not.
 CONFIRMED_OR_LATER = tuple(
-    s.value for s in (S.CONFIRMED, S.PREPARING, S.SHIPPED, S.OUT_FOR_DELIVERY, S.READY_FOR_PICKUP, S.DELIVERED)
+    s.value
+    for s in (
+        S.CONFIRMED,
+        S.PREPARING,
+        S.SHIPPED,
+        S.OUT_FOR_DELIVERY,
+        S.READY_FOR_PICKUP,
+        S.DELIVERED,
+        S.DELIVERY_FAILED,
+        S.RESCHEDULED,
+    )
 )
 
 

@@ -44,6 +44,7 @@ RECEIPT_FOOTER_MAX = 500
 RESERVATION_HOURS = (1, 168)
 LOW_STOCK_THRESHOLD = (0, 100_000)
 MAX_PENDING_UNITS_PER_PHONE = (1, 100_000)
+RETURN_WINDOW_DAYS = (0, 365)
 _LOCALE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,2}", re.ASCII)
 
 
@@ -91,8 +92,14 @@ class SettingsChange:
     delivery_days_min: int | None = None
     delivery_days_max: int | None = None
     delivery_area_days: str | None = None  # "area=days" lines
+    # After a failed delivery, a new address typed by the customer waits for staff (True) or is used at once.
+    address_change_needs_approval: bool | None = None
     # The status messages switched off (keys of SWITCHABLE_STATUS_MESSAGES); None: keep as is.
     silent_statuses: tuple[str, ...] | None = None
+    # Days after delivery for the one follow-up (FOLLOW_UP_DAYS), 0 for none; None: keep as is.
+    follow_up_after_days: int | None = None
+    # Days after delivery a return may be asked in the chat (0: returns go to a person); None: keep as is.
+    return_window_days: int | None = None
 
 
 class InvalidSettings(Exception):
@@ -271,6 +278,8 @@ def _validated_values(change: SettingsChange, current_texts: dict) -> dict:
     elif len(pickup_address) > PICKUP_ADDRESS_MAX:
         errors["pickup_address"] = f"Keep the address to {PICKUP_ADDRESS_MAX} characters."
     values["pickup_enabled"] = bool(change.pickup_enabled)
+    if change.address_change_needs_approval is not None:
+        values["address_change_needs_approval"] = bool(change.address_change_needs_approval)
     values["pickup_address"] = pickup_address
 
     if problem := _check_range(change.reservation_hours, RESERVATION_HOURS, "Reservation time"):
@@ -290,6 +299,11 @@ def _validated_values(change: SettingsChange, current_texts: dict) -> dict:
     _check_footer(change, values, errors)
     _check_receipt(change, values, errors)
     _check_delivery_time(change, values, errors)
+    _check_follow_up(change, values, errors)
+    if change.return_window_days is not None:
+        if problem := _check_range(change.return_window_days, RETURN_WINDOW_DAYS, "The return window"):
+            errors["return_window_days"] = problem
+        values["return_window_days"] = change.return_window_days
     if change.silent_statuses is not None:
         values["silent_statuses"] = [key for key in SWITCHABLE_STATUS_MESSAGES if key in change.silent_statuses]
 
@@ -376,6 +390,19 @@ def _check_reminders(change: SettingsChange, values: dict, errors: dict) -> None
             errors["quiet_hours_end"] = "The quiet hours must end at another time than they start."
 
 
+FOLLOW_UP_DAYS = (3, 7)
+
+
+def _check_follow_up(change: SettingsChange, values: dict, errors: dict) -> None:
+    """Off (0), or 3 to 7 days: sooner the parcel has barely been opened, later the customer has moved on."""
+    if change.follow_up_after_days is None:
+        return
+    days = change.follow_up_after_days
+    if days != 0 and _check_range(days, FOLLOW_UP_DAYS, "The follow-up"):
+        errors["follow_up_after_days"] = f"Choose off, or {FOLLOW_UP_DAYS[0]} to {FOLLOW_UP_DAYS[1]} days."
+    values["follow_up_after_days"] = days
+
+
 def _changed_texts(submitted: dict[str, str], current: dict, message_errors: dict[str, str]) -> dict:
     """The texts to store: only those that differ from the default. Keys we don't manage are kept."""
     stored = {key: text for key, text in (current or {}).items() if key not in MESSAGE_PLACEHOLDERS}
@@ -445,5 +472,8 @@ def editable_values(settings: StoreSettings) -> dict:
         "delivery_days_min": settings.delivery_days_min,
         "delivery_days_max": settings.delivery_days_max,
         "delivery_area_days": settings.delivery_area_days,
+        "address_change_needs_approval": settings.address_change_needs_approval,
         "silent_statuses": list(settings.silent_statuses or []),
+        "follow_up_after_days": settings.follow_up_after_days,
+        "return_window_days": settings.return_window_days,
     }

@@ -78,7 +78,7 @@ def settings_for_display() -> StoreSettings:
     Pages only read the name, currency and the like; reading the row costs a reused catalog page most of
     its time. The copy is never added to a session: code that changes settings uses get_store_settings().
     """
-    return page_cache.reuse(("store-settings",), _copy_of_settings)
+    return page_cache.reuse(("store-settings",), _copy_of_settings, watch="settings")
 
 
 def _copy_of_settings() -> StoreSettings:

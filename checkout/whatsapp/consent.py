@@ -8,11 +8,12 @@ refuses to queue one (`needs_consent`) and drops a queued one whose consent was 
 
 import unicodedata
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
 from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models.consents import CONSENT_SOURCES, Consent
+from checkout.models.messaging import Message
 from checkout.models.orders import Order
 from checkout.models.store import StoreSettings
 from checkout.phones import phone_forms
@@ -58,6 +59,21 @@ def has_consent(phone: str) -> bool:
 def consent_given(phone_column) -> ColumnElement[bool]:
     """SQL condition for a sweep: the number in `phone_column` has consent now (numbers as stored at checkout)."""
     return exists().where(Consent.phone == phone_column, Consent.withdrawn_at.is_(None))
+
+
+def opted_out(phone_column, settings: StoreSettings) -> ColumnElement[bool]:
+    """SQL condition: the number in `phone_column` said STOP (or had its consent withdrawn) and has not agreed since.
+
+    For messages that need no consent but must respect a STOP (the follow-up after delivery): a STOP from
+    a number that never gave consent withdraws no row, so the customer's own "STOP" message counts too.
+    """
+    withdrawn = exists().where(Consent.phone == phone_column, Consent.withdrawn_at.is_not(None))
+    said_stop = exists().where(
+        Message.phone == phone_column,
+        Message.direction == "in",
+        func.lower(func.trim(Message.body_text)).in_(sorted(stop_words(settings))),
+    )
+    return and_(or_(withdrawn, said_stop), ~consent_given(phone_column))
 
 
 def record_consent(phone: str, *, source: str, wording: str, order: Order | None = None) -> Consent:

@@ -1,5 +1,6 @@
 """What an inbound WhatsApp message does: confirm or cancel an order, link a number, answer "status?", "I paid",
-"STOP".
+"STOP", rate a delivered order, start a return ("problem", the delivered message's button: checkout/whatsapp/
+return_chat.py), a choice after a failed delivery (checkout/whatsapp/delivery_choices.py).
 
 Called for each new inbound message, inside the transaction that stores it. Replies go through the
 outbox like every other message. A message older than REPLY_FRESHNESS (days of backlog after an
@@ -28,8 +29,17 @@ from checkout.outbox import enqueue_whatsapp
 from checkout.payments.requests import ask_again_now_the_number_is_proven
 from checkout.phones import phone_forms
 from checkout.web.urls import status_url
-from checkout.whatsapp import chat_order, chats, consent, messages, paid_claims
-from checkout.whatsapp.intents import language_of, says_paid
+from checkout.whatsapp import (
+    chat_order,
+    chats,
+    consent,
+    delivery_choices,
+    follow_ups,
+    messages,
+    paid_claims,
+    return_chat,
+)
+from checkout.whatsapp.intents import language_of, says_paid, wants_to_return
 from checkout.whatsapp.templates import template_language
 
 REPLY_FRESHNESS = timedelta(hours=2)
@@ -49,16 +59,22 @@ def handle_inbound(row: Message, message: dict, conversation: Conversation | Non
     reply_id = _reply_id(message)
     if reply_id:
         decision = messages.decision_from_reply(reply_id)
-        if decision:
+        if delivery_choices.is_delivery_choice(reply_id):
+            delivery_choices.handle_tap(row, reply_id, conversation, fresh=_fresh(row))
+        elif decision:
             _decide(row, *decision)
-        else:
+        elif return_chat.takes_reply(reply_id, conversation):
+            if _fresh(row):
+                return_chat.tap(row, conversation, reply_id)
+        elif not follow_ups.take_rating_tap(row, reply_id, fresh=_fresh(row)):
             _chat(row, message, conversation, reply_id)
         return
     if row.kind == "order":
         _chat(row, message, conversation)  # a cart sent from the shop's WhatsApp catalog
         return
     if row.kind in ("image", "document"):
-        paid_claims.note_possible_proof(row)  # kept in the conversation too, for staff to look at
+        if not return_chat.media_sent(row, conversation):  # a photo for a return under way is the return's
+            paid_claims.note_possible_proof(row)  # kept in the conversation too, for staff to look at
         return
     if row.kind != "text":
         return  # locations, reactions…: kept in the conversation for staff
@@ -66,11 +82,19 @@ def handle_inbound(row: Message, message: dict, conversation: Conversation | Non
     if consent.is_stop_request(row.body_text, settings):
         _opt_out(row, settings)
         return
+    if delivery_choices.waits_for_address(conversation):
+        delivery_choices.typed_address(row, conversation, fresh=_fresh(row))  # whatever words it holds
+        return
     references = find_references(row.body_text)[:REFERENCES_LOOKED_UP]
     orders = _referenced_orders(references)
     own = next((order for order in orders if _sender_owns(order, row)), None)
     if own is not None:
-        _handshake(row, own)
+        if wants_to_return(row.body_text):  # the status page's "Return / problem with my order ABCD-2345"
+            row.order_id = own.id
+            if _fresh(row):
+                return_chat.start_for_order(row, conversation, own)
+        else:
+            _handshake(row, own)
         return
     for order in orders:
         _flag_mismatch(order, row)  # for staff only: the sender is told nothing about the order
@@ -79,8 +103,14 @@ def handle_inbound(row: Message, message: dict, conversation: Conversation | Non
             # Someone else's order and no order at all get the same words, so a stranger learns nothing.
             _reply(row, messages.reference_not_matched(references[0]))
         return
-    if chat_order.waits_for_typing(conversation):
+    if return_chat.in_flow(conversation):
+        if _fresh(row):
+            return_chat.typed(row, conversation, row.body_text or "")  # the reason or the comment, as typed
+    elif chat_order.waits_for_typing(conversation):
         _chat(row, message, conversation)  # a name or an address the chat asked for, whatever words it holds
+    elif wants_to_return(row.body_text):
+        if _fresh(row):
+            return_chat.start_for_latest_order(row, conversation)
     elif says_paid(row.body_text):
         _answer_paid_claim(row, conversation, settings)
     elif STATUS_QUESTION.search(row.body_text):
@@ -88,8 +118,8 @@ def handle_inbound(row: Message, message: dict, conversation: Conversation | Non
             orders = _recent_orders(row.phone)
             courier_lines = latest_courier_lines([order.id for order in orders])
             _reply(row, messages.orders_overview(orders, settings, _status_urls(row), courier_lines))
-    else:
-        _chat(row, message, conversation)
+    elif not follow_ups.take_text(row, conversation, fresh=_fresh(row), bot_answers=_bot_answers(conversation)):
+        _chat(row, message, conversation)  # a rating of a delivered order, or its comment, is taken above
 
 
 def _answer_paid_claim(row: Message, conversation: Conversation | None, settings) -> None:

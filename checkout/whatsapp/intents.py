@@ -220,6 +220,54 @@ PAID_WORDS_ALONE = tuple(words("paid"))
 NOT_PAID_WORDS = frozenset(words("not didnt havent hasnt nahi nahin nhi bado sijalipa hatujalipa nao ainda"))
 
 
+# Something is wrong with an order that came: the return flow starts (checkout/whatsapp/return_chat.py).
+RETURN_PHRASES = phrases(
+    [
+        # English
+        "problem with my order",
+        "problem with the order",
+        "issue with my order",
+        "want to return",
+        "like to return",
+        "return my order",
+        "return the order",
+        "return this",
+        "arrived damaged",
+        "came damaged",
+        "is damaged",
+        "is broken",
+        "wrong item",
+        # Hinglish
+        "wapas karna",
+        "return karna",
+        "kharab hai",
+        "toota hua",
+        "galat item",
+        "galat saman",
+        # Hindi
+        "वापस करना",
+        "खराब है",
+        # Swahili
+        "nataka kurudisha",
+        "imeharibika",
+        "bidhaa mbaya",
+        "tatizo na oda",
+        # Portuguese
+        "quero devolver",
+        "problema com meu pedido",
+        "problema com o pedido",
+        "veio quebrado",
+        "veio errado",
+        "chegou quebrado",
+    ]
+)
+# "No problem!" is a thank-you, not a return.
+NO_PROBLEM_PHRASES = phrases(["no problem", "not a problem", "koi problem nahi", "hakuna tatizo", "sem problema"])
+RETURN_WORDS_ALONE = tuple(
+    words("problem return damaged broken issue wapas kharab tatizo kurudisha problema devolver devolucao quebrado")
+)
+
+
 def wants_to_order(text: str) -> bool:
     """ "hi", "menu", "I want to order", "order karna hai", "nataka kuagiza", "quero pedir" → True."""
     typed = words(text)
@@ -238,6 +286,15 @@ def wants_a_person(text: str) -> bool:
 def wants_to_stop_ordering(text: str) -> bool:
     """ "cancel", "stop ordering", "rehne do", "sitaki", "não quero mais" → True; "cancel the tiffin" → False."""
     return _says(words(text), STOP_PHRASES, STOP_WORDS_ALONE)
+
+
+def wants_to_return(text: str) -> bool:
+    """ "problem", "return", "damaged", "wrong item", "kharab hai", "imeharibika", "quero devolver" → True;
+    "what is your return policy?" → False (a question about returns, not a return)."""
+    typed = words(text)
+    if any(contains_phrase(typed, phrase) for phrase in NO_PROBLEM_PHRASES):
+        return False
+    return _says(typed, RETURN_PHRASES, RETURN_WORDS_ALONE)
 
 
 def says_paid(text: str) -> bool:

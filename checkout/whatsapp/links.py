@@ -136,6 +136,11 @@ def order_question_text(order: Order) -> str:
     return f"About my order {order.reference}"
 
 
+def return_request_text(order: Order) -> str:
+    """The status page's "Return / problem" link's words: the chat starts the return for this order."""
+    return f"Return / problem with my order {order.reference}"
+
+
 @lru_cache(maxsize=512)
 def qr_svg(data: str) -> str:
     """An inline SVG QR code (no Pillow needed), cached by content: the same link is drawn once."""

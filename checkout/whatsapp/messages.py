@@ -13,17 +13,29 @@ from checkout.dates import format_day, format_moment
 from checkout.models.carts import Cart
 from checkout.models.conversations import Conversation
 from checkout.models.orders import Order
+from checkout.models.returns import ReturnRequest
 from checkout.models.store import StoreSettings
 from checkout.money import format_money
 from checkout.orders.lifecycle import OrderStatus
 from checkout.unicode_safety import strip_bidi_controls
 from checkout.whatsapp import templates
 from checkout.whatsapp.consent import CART_RECOVERY, REMINDER
-from checkout.whatsapp.limits import check_payload, fit_template_parameters, template_parameter
+from checkout.whatsapp.limits import INTERACTIVE_BODY_MAX, check_payload, fit_template_parameters, template_parameter
 from checkout.whatsapp.wording import order_message_values, render_message_text, total_with_code
 
 CONFIRM_PREFIX = "confirm:"
 CANCEL_PREFIX = "cancel:"
+RETURN_PREFIX = "return:"  # the delivered message's "Return / problem" button (checkout/whatsapp/return_chat.py)
+RETURN_BUTTON_TITLE = "Return / problem"
+RETURN_WORDS = "Something wrong? Tap “Return / problem” (or reply “problem” or “return”)."
+RETURN_WORDS_TYPED = "Something wrong with your order? Reply “problem” or “return”."
+# The customer's choices after a failed delivery (checkout/whatsapp/delivery_choices.py answers them).
+AGAIN_PREFIX, ADDRESS_PREFIX, SEND_BACK_PREFIX, DAY_PREFIX = "dx-again:", "dx-address:", "dx-return:", "dx-day:"
+DELIVERY_CHOICES = (
+    (AGAIN_PREFIX, "again", "Deliver again"),
+    (ADDRESS_PREFIX, "address", "Change address"),
+    (SEND_BACK_PREFIX, "return", "Cancel and return"),
+)
 STATUS_TEXT_KEYS = {
     OrderStatus.CONFIRMED: "confirmed",
     OrderStatus.PREPARING: "preparing",
@@ -179,6 +191,9 @@ def status_update(
     text = render_message_text(key, settings, **values)
     if key == "delivered":
         text += "\n\n" + FEEDBACK_REQUEST
+    returns_open = key == "delivered" and (settings.return_window_days or 0) > 0
+    if in_window and returns_open:
+        return _delivered_with_return_button(order, text)
     if in_window:
         return text_message(f"status:{key}", text)
     summary = OrderStatus(order.status).label if key in STATUS_TEXT_KEYS.values() else "payment received"
@@ -194,8 +209,40 @@ def status_update(
         summary += _doorstep_summary(values)
     if key in MONEY_TEXT_KEYS:
         summary += _money_summary(values)
+    if returns_open:
+        summary += "; something wrong? reply “problem”"
     values = [order.reference, settings.name, summary, status_url]
     return _template_message(f"status:{key}", templates.ORDER_UPDATE, values, language)
+
+
+def _delivered_with_return_button(order: Order, text: str) -> OutboundMessage:
+    """The delivered message with a "Return / problem" reply button; the words to reply instead when the shop's
+    text is too long for an interactive message's body."""
+    with_words = f"{text}\n\n{RETURN_WORDS}"
+    if len(with_words) > INTERACTIVE_BODY_MAX:
+        return text_message("status:delivered", f"{text}\n\n{RETURN_WORDS_TYPED}")
+    return _buttons_message("status:delivered", with_words, [(RETURN_PREFIX + order.reference, RETURN_BUTTON_TITLE)])
+
+
+def return_update(
+    request: ReturnRequest, settings: StoreSettings, *, status_url: str, in_window: bool, language: str
+) -> OutboundMessage:
+    """Where the customer's return stands (approved and how to send it back, rejected and why, received): the
+    words inside the 24-hour window, else the order_update template carrying them."""
+    words = return_words(request)
+    if in_window:
+        return text_message(f"return_update:{request.status}", words)
+    values = [request.order.reference, settings.name, words, status_url]
+    return _template_message(f"return_update:{request.status}", templates.ORDER_UPDATE, values, language)
+
+
+def return_words(request: ReturnRequest) -> str:
+    reference = request.order.reference
+    if request.status == "approved":
+        return f"Your return for order {reference} is approved. {request.staff_note}"
+    if request.status == "rejected":
+        return f"Sorry, we can't accept the return for order {reference}: {request.staff_note}"
+    return f"We have received the items you returned for order {reference}. Thank you!"
 
 
 def refund_issued(
@@ -369,3 +416,107 @@ def decision_from_reply(reply_id: str) -> tuple[str, str] | None:
         if reply_id.startswith(prefix):
             return action, reply_id[len(prefix) :].strip().upper()
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A failed delivery and what follows it
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _delivery_choice_buttons(order: Order) -> list[tuple[str, str]]:
+    return [(prefix + order.reference, title) for prefix, _, title in DELIVERY_CHOICES]
+
+
+def delivery_failed_choices(
+    order: Order, settings: StoreSettings, *, reason: str, in_window: bool, language: str, lead: str = ""
+) -> OutboundMessage:
+    """The parcel did not arrive: why, and three buttons — deliver again, change address, cancel and return.
+
+    Inside the window reply buttons; outside it the delivery_failed template, whose quick replies carry the same
+    ids. `lead` comes first (a refused address: the customer chooses again).
+    """
+    why = lead or reason or "nobody could take the parcel"
+    if in_window:
+        opening = (
+            f"{lead}\n\n" if lead else ""
+        ) + f"Hi {strip_bidi_controls(order.customer_name)}, about your order {order.reference} from {settings.name}"
+        body = opening + ("" if lead else f": we could not deliver it ({why})") + ".\n\nWhat should we do next?"
+        return _buttons_message("status:delivery_failed", body, _delivery_choice_buttons(order))
+    values = [order.customer_name, order.reference, settings.name, why.rstrip(".")]
+    payloads = tuple(b[0] for b in _delivery_choice_buttons(order))
+    return _template_message("status:delivery_failed", templates.DELIVERY_FAILED, values, language, payloads)
+
+
+def delivery_choice_from_reply(reply_id: str) -> tuple[str, str, str] | None:
+    """'dx-again:ABCD-2345' → ('again', 'ABCD-2345', ''); 'dx-day:ABCD-2345:2026-12-05' → ('day', …, '2026-12-05')."""
+    for prefix, action, _ in DELIVERY_CHOICES:
+        if reply_id.startswith(prefix):
+            return action, reply_id[len(prefix) :].strip().upper(), ""
+    if reply_id.startswith(DAY_PREFIX):
+        reference, _, day = reply_id[len(DAY_PREFIX) :].partition(":")
+        return "day", reference.strip().upper(), day.strip()
+    return None
+
+
+def delivery_days_question(order: Order, days: list, settings: StoreSettings) -> OutboundMessage:
+    """A list of the days offered for the next attempt; a row's id names the order and the day."""
+    rows = [
+        {"id": f"{DAY_PREFIX}{order.reference}:{day.isoformat()}", "title": format_day(day, settings.locale)[:24]}
+        for day in days
+    ]
+    body = f"Which day should we bring order {order.reference}?"
+    payload = {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": body},
+            "action": {"button": "Pick a day", "sections": [{"title": "Next days", "rows": rows}]},
+        },
+    }
+    readable = "\n".join([body] + [f"• {row['title']}" for row in rows] + ["[Pick a day]"])
+    return _checked(OutboundMessage("reply:delivery_days", payload, readable))
+
+
+def new_address_question(order: Order) -> OutboundMessage:
+    return text_message(
+        "reply:new_address",
+        f"Please type the full new delivery address for order {order.reference} in one message "
+        "(house, street, area, city and PIN code).",
+    )
+
+
+def new_address_received(order: Order, address: str) -> OutboundMessage:
+    """The typed address waits for the shop's approval: say so, and show it back as kept."""
+    return text_message(
+        "reply:new_address_received",
+        f"Thank you! We have your new address for order {order.reference}:\n{address}\n\n"
+        "The shop will check it and let you know here.",
+    )
+
+
+def delivery_choice_refused(text: str, status_url: str) -> OutboundMessage:
+    """A stale or unusable tap or address: what happened, politely, and where to follow the order."""
+    return text_message("reply:delivery_choice", f"{text} Follow your order here: {status_url}")
+
+
+def delivery_exception_update(
+    order: Order, settings: StoreSettings, *, status_url: str, in_window: bool, language: str
+) -> OutboundMessage:
+    """What the customer hears when their order is rescheduled, on its way back, or back at the shop."""
+    status = OrderStatus(order.status)
+    day = format_day(order.expected_delivery_date, settings.locale) if order.expected_delivery_date else ""
+    if status is OrderStatus.RESCHEDULED:
+        summary = "we will deliver again" + (f" on {day}" if day else "")
+        summary += f" to {' '.join(strip_bidi_controls(order.delivery_address).split())}"
+    elif status is OrderStatus.RETURNING:
+        summary = "delivery is cancelled and the parcel is on its way back to us"
+    else:
+        summary = "the parcel is back with us"
+        if order.amount_paid_minor > 0:
+            held = format_money(order.amount_paid_minor, order.currency, settings.locale)
+            summary += f"; we hold the {held} you paid and will contact you about returning it"
+    if in_window:
+        text = f"Update on your order {order.reference} at {settings.name}: {summary}.\nOrder status: {status_url}"
+        return text_message(f"status:{status.value}", text)
+    values = [order.reference, settings.name, summary, status_url]
+    return _template_message(f"status:{status.value}", templates.ORDER_UPDATE, values, language)

@@ -53,6 +53,15 @@ ORDER_UPDATE = MessageTemplate(
     name="order_update",
     body="Update on your order {{1}} at {{2}}: {{3}}. Follow your order here: {{4}}",
 )
+# After a failed delivery, outside the 24-hour window: the same three choices as the in-chat buttons.
+DELIVERY_FAILED = MessageTemplate(
+    name="delivery_failed",
+    body=(
+        "Hi {{1}}, we could not deliver your order {{2}} from {{3}}: {{4}}. "
+        "Tell us what to do next: deliver it again, deliver it to another address, or cancel and return it."
+    ),
+    quick_replies=("Deliver again", "Change address", "Cancel and return"),
+)
 NEW_ORDER_ALERT = MessageTemplate(
     name="new_order_alert",
     body="New order {{1}} from {{2}}, total {{3}}. Open the order desk to confirm it: {{4}}",
@@ -79,6 +88,16 @@ PAYMENT_REQUEST = MessageTemplate(
     body=("Hi {{1}}, your order {{2}} at {{3}} is waiting for your payment of {{4}}. Pay here: {{5}} Thank you!"),
 )
 
+# The one follow-up after delivery (checkout/whatsapp/follow_ups.py) outside the 24-hour window. It asks about
+# the customer's own order and promotes nothing: utility. The typed answer ("5") is read as the rating.
+DELIVERY_FOLLOW_UP = MessageTemplate(
+    name="delivery_follow_up",
+    body=(
+        "Hi {{1}}, your order {{2}} from {{3}} was delivered a few days ago. How was it? "
+        "Reply with a rating from 1 (poor) to 5 (great), and tell us anything we could do better. Thank you!"
+    ),
+)
+
 CART_REMINDER = MessageTemplate(
     name="cart_reminder",
     body=(
@@ -94,10 +113,12 @@ TEMPLATES = {
         ORDER_CONFIRMATION,
         ORDER_CONFIRMATION_REMINDER,
         ORDER_UPDATE,
+        DELIVERY_FAILED,
         NEW_ORDER_ALERT,
         SENDING_PAUSED_ALERT,
         CHAT_WAITING_ALERT,
         PAYMENT_REQUEST,
+        DELIVERY_FOLLOW_UP,
         CART_REMINDER,
     )
 }

@@ -75,7 +75,7 @@ def preset_carrier(preset) -> Carrier:
         ("OUT FOR DELIVERY", "", "out_for_delivery"),
         ("DELIVERED", "", "delivered"),
         ("UNDELIVERED", "Consignee unavailable", "delivery_failed"),
-        ("RTO INITIATED", "", "returned"),
+        ("RTO INITIATED", "", "returning"),
         ("RTO DELIVERED", "", "returned"),
         ("PICKUP EXCEPTION", "", ""),
     ],
@@ -97,7 +97,7 @@ def test_shiprocket_bodies_read_as_documented(status, activity, event):
         ("Dispatched", "UD", "X-DDD3FD", "UD/Dispatched", "out_for_delivery"),
         ("Delivered", "DL", "EOD-38", "DL/Delivered", "delivered"),
         ("Pending", "UD", "EOD-11", "UD/Pending/EOD", "delivery_failed"),
-        ("In Transit", "RT", "X-RTO", "RT/In Transit", "returned"),
+        ("In Transit", "RT", "X-RTO", "RT/In Transit", "returning"),
         ("RTO", "DL", "RD-AC", "DL/RTO", "returned"),
     ],
 )

@@ -173,23 +173,37 @@ def test_a_status_not_in_the_couriers_table_is_kept_with_its_order(client, app, 
     assert the_order(app, order_id).status == "preparing"
 
 
-def test_a_failed_delivery_goes_on_the_timeline_and_the_attention_line(client, app, swift):
+def test_a_failed_delivery_moves_the_order_and_keeps_the_reason(client, app, swift):
     order_id = prepare(app, status="out_for_delivery")
     status = {"code": "NDR", "at": "2026-12-04T18:00:00+05:30", "reason": "Customer not at home"}
-    courier_says(client, swift, "NDR", "evt-11", status=status)
+    assert courier_says(client, swift, "NDR", "evt-11", status=status)["outcome"] == "moved"
     order = the_order(app, order_id)
-    assert order.status == "out_for_delivery"
-    assert order.events[-1].kind == "courier"
-    assert "delivery failed — Customer not at home" in order.events[-1].note
+    assert order.status == "delivery_failed"
+    assert (order.events[-1].kind, order.events[-1].to_status) == ("status", "delivery_failed")
+    assert "Delivery failed — Customer not at home" in order.events[-1].note
     assert "Customer not at home" in order.attention
+    # The same scan resent with another id changes nothing: the order is there already.
+    assert courier_says(client, swift, "NDR", "evt-11b", status=status)["outcome"] == "already"
 
 
-def test_a_return_to_the_shop_goes_on_the_timeline_and_the_attention_line(client, app, swift):
+def test_a_return_to_the_shop_passes_through_returning_and_puts_the_stock_back(client, app, swift):
+    order_id = prepare(app, status="out_for_delivery")
+    courier_says(client, swift, "NDR", "evt-12a")
+    assert courier_says(client, swift, "RTO", "evt-12")["outcome"] == "moved"
+    order = the_order(app, order_id)
+    assert order.status == "returned"
+    assert [e.to_status for e in order.events if e.kind == "status"][-2:] == ["returning", "returned"]
+    # Nothing moves it back: a late out-for-delivery scan is only noted as reached already.
+    assert courier_says(client, swift, "OFD", "evt-12c")["outcome"] == "already"
+    assert the_order(app, order_id).status == "returned"
+
+
+def test_a_return_before_any_failed_attempt_is_put_to_staff(client, app, swift):
     order_id = prepare(app, status="shipped")
-    assert courier_says(client, swift, "RTO", "evt-12")["outcome"] == "returned"
+    assert courier_says(client, swift, "RTO", "evt-13")["outcome"] == "out_of_order"
     order = the_order(app, order_id)
     assert order.status == "shipped" and order.events[-1].kind == "courier"
-    assert "returned to the shop" in order.attention
+    assert "Returned to the shop" in order.attention
 
 
 def test_an_event_for_a_cancelled_order_is_put_to_staff(client, app, swift):

@@ -153,3 +153,23 @@ def test_the_couriers_forms_need_their_csrf_token(make_app):
         assert db.session.scalar(select(func.count(Carrier.id))) == 1
     added = client.post(PAGE, data={"name": "nope", "preset": "delhivery", "csrf_token": token(PAGE)})
     assert added.status_code == 200 and courier(app, "nope").preset == "delhivery"
+
+
+def test_a_couriers_action_api_is_saved_its_token_kept_hidden_and_cleared_with_the_url(app, owner):
+    with app.app_context():
+        add_courier("shiprocket")
+        db.session.remove()
+    carrier_id = courier(app, "shiprocket").id
+    edit = {"edit": "1", "label": "Shiprocket", "active": "on", "status_lines": "RTO DELIVERED = returned"}
+    url = "https://api.courier.example/ndr"
+    response = owner.post(f"{PAGE}/{carrier_id}", data={**edit, "action_url": url, "action_token": "tok-123"})
+    assert response.status_code == 303
+    assert (courier(app, "shiprocket").action_url, courier(app, "shiprocket").action_token) == (url, "tok-123")
+    page = owner.get(PAGE).get_data(as_text=True)
+    assert url in page and "tok-123" not in page and "One is stored" in page
+    owner.post(f"{PAGE}/{carrier_id}", data={**edit, "action_url": url, "action_token": ""})
+    assert courier(app, "shiprocket").action_token == "tok-123"  # an empty token field keeps it
+    refused = owner.post(f"{PAGE}/{carrier_id}", data={**edit, "action_url": "ftp://nope"})
+    assert refused.status_code == 422 and courier(app, "shiprocket").action_url == url
+    owner.post(f"{PAGE}/{carrier_id}", data={**edit, "action_url": ""})
+    assert (courier(app, "shiprocket").action_url, courier(app, "shiprocket").action_token) == ("", "")

@@ -98,3 +98,15 @@ def test_the_preview_shows_window_and_agent(app, owner):
         headers={"HX-Request": "true"},
     )
     assert "With Ravi (+919812345678), today 2:00 pm–5:00 pm" in page_text(response)
+
+
+def test_approving_a_new_address_after_a_failed_delivery_is_on_until_the_shop_turns_it_off(app, owner):
+    assert stored_settings(app).address_change_needs_approval is True
+    page = page_text(owner.get("/admin/settings"))
+    assert "Staff approve a new address after a failed delivery" in page
+    assert owner.post("/admin/settings", data=DELIVERY).status_code == 303  # the box left unticked
+    assert stored_settings(app).address_change_needs_approval is False
+    owner.post("/admin/settings", data={"section": "shop", "name": "Mama Mboga", "tagline": "", "logo_url": ""})
+    assert stored_settings(app).address_change_needs_approval is False  # another section keeps it
+    owner.post("/admin/settings", data={**DELIVERY, "address_change_needs_approval": "y"})
+    assert stored_settings(app).address_change_needs_approval is True

@@ -20,17 +20,16 @@ import base64
 import json
 import re
 import secrets
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.graph_api import LocalHttpServer, read_body, respond_json
+from tests.fakes.graph_api import read_body, respond_json
+from tests.fakes.provider_fake import ProviderFake, post
 
 CONSUMER_KEY = "fake-consumer-key"
 CONSUMER_SECRET = "fake-consumer-secret"
@@ -80,7 +79,8 @@ class Callback:
 
 
 @dataclass
-class FakeDaraja:
+class FakeDaraja(ProviderFake):
+    FAILURES: ClassVar[tuple[str, ...]] = FAILURES
     consumer_key: str = CONSUMER_KEY
     consumer_secret: str = CONSUMER_SECRET
     shortcode: str = SHORTCODE
@@ -94,23 +94,8 @@ class FakeDaraja:
     timeout_seconds: float = 2.0  # how long a "timeout" failure holds the answer; longer than the client waits
 
     def __post_init__(self):
-        self._lock = threading.Lock()
-        self._failures: list[str] = []
         self._tokens: set[str] = set()
-        self.server = LocalHttpServer(self._handle)
-        self.server.up()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def close(self) -> None:
-        self.server.down()
-
-    def fail_next(self, failure: str, times: int = 1) -> None:
-        assert failure in FAILURES, failure
-        with self._lock:
-            self._failures.extend([failure] * times)
+        self._start()
 
     def expire_tokens(self) -> None:
         """Daraja forgets every token it gave (they last an hour): the next call with one is refused."""
@@ -128,7 +113,7 @@ class FakeDaraja:
             body = None
         with self._lock:
             self.requests.append((request.command, parts.path, body))
-            failure = self._failures.pop(0) if self._failures else None
+            failure = self._next_failure()
         if failure == "timeout":
             self.server.stopping.wait(self.timeout_seconds)
             return respond_json(request, 503, _error("503.001.01", "Service Unavailable"))
@@ -312,12 +297,7 @@ class FakeDaraja:
         if self.webhook is not None:
             return self.webhook(urlsplit(target).path, callback.raw_body)
         headers = {"Content-Type": "application/json"}
-        request = urllib.request.Request(target, data=callback.raw_body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        return post(target, callback.raw_body, headers)
 
 
 def _error(code: str, message: str) -> dict:

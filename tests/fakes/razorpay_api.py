@@ -27,16 +27,15 @@ import json
 import re
 import secrets
 import string
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.graph_api import LocalHttpServer, read_body, respond_json
+from tests.fakes.graph_api import read_body, respond_json
+from tests.fakes.provider_fake import ProviderFake, post
 
 KEY_ID = "rzp_test_FakeChatout01"
 KEY_SECRET = "fake_key_secret_chatout"
@@ -70,7 +69,8 @@ class SignedEvent:
 
 
 @dataclass
-class FakeRazorpay:
+class FakeRazorpay(ProviderFake):
+    FAILURES: ClassVar[tuple[str, ...]] = FAILURES
     key_id: str = KEY_ID
     key_secret: str = KEY_SECRET
     webhook_secret: str = WEBHOOK_SECRET
@@ -84,23 +84,8 @@ class FakeRazorpay:
     timeout_seconds: float = 2.0
 
     def __post_init__(self):
-        self._lock = threading.Lock()
-        self._failures: list[str] = []
         self._refund_keys: dict[str, tuple[str, dict, str]] = {}  # key → (payment id, body, refund id)
-        self.server = LocalHttpServer(self._handle)
-        self.server.up()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def close(self) -> None:
-        self.server.down()
-
-    def fail_next(self, failure: str, times: int = 1) -> None:
-        assert failure in FAILURES, failure
-        with self._lock:
-            self._failures.extend([failure] * times)
+        self._start()
 
     def link_by_reference(self, reference_id: str) -> dict:
         [link] = [link for link in self.links.values() if link["reference_id"] == reference_id]
@@ -112,7 +97,7 @@ class FakeRazorpay:
         parts = urlsplit(request.path)
         raw = read_body(request) if request.command == "POST" else b""
         with self._lock:
-            failure = self._failures.pop(0) if self._failures else None
+            failure = self._next_failure()
         if failure == "timeout":
             self._record(request, parts, raw)
             self.server.stopping.wait(self.timeout_seconds)
@@ -331,12 +316,7 @@ class FakeRazorpay:
         """POST the event to the webhook as Razorpay does; the HTTP status our endpoint answered."""
         if callable(self.webhook):
             return self.webhook(event.raw_body, event.headers)
-        request = urllib.request.Request(self.webhook, data=event.raw_body, headers=event.headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        return post(self.webhook, event.raw_body, event.headers)
 
 
 def _basic(user: str, password: str) -> str:

@@ -17,16 +17,15 @@ import hmac
 import json
 import re
 import secrets
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.graph_api import LocalHttpServer, read_body, respond_json
+from tests.fakes.graph_api import read_body, respond_json
+from tests.fakes.provider_fake import ProviderFake, post
 
 SECRET_KEY = "sk_test_fake_chatout"
 WEBHOOK_SECRET = "whsec_fake_chatout"
@@ -62,7 +61,8 @@ class SignedEvent:
 
 
 @dataclass
-class FakeStripe:
+class FakeStripe(ProviderFake):
+    FAILURES: ClassVar[tuple[str, ...]] = FAILURES
     secret_key: str = SECRET_KEY
     webhook_secret: str = WEBHOOK_SECRET
     sessions: dict = field(default_factory=dict)
@@ -75,24 +75,9 @@ class FakeStripe:
     timeout_seconds: float = 2.0
 
     def __post_init__(self):
-        self._lock = threading.Lock()
-        self._failures: list[str] = []
         self._by_idempotency_key: dict[str, str] = {}
         self._refund_by_key: dict[str, str] = {}
-        self.server = LocalHttpServer(self._handle)
-        self.server.up()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def close(self) -> None:
-        self.server.down()
-
-    def fail_next(self, failure: str, times: int = 1) -> None:
-        assert failure in FAILURES, failure
-        with self._lock:
-            self._failures.extend([failure] * times)
+        self._start()
 
     # -- the API -------------------------------------------------------------------------------------------
 
@@ -101,7 +86,7 @@ class FakeStripe:
         form = decode_form(read_body(request)) if request.command == "POST" else {}
         with self._lock:
             self.requests.append((request.command, path, form))
-            failure = self._failures.pop(0) if self._failures else None
+            failure = self._next_failure()
         if failure == "timeout":
             self.server.stopping.wait(self.timeout_seconds)
             return respond_json(request, 500, _error("api_error", "Too slow"))
@@ -242,12 +227,7 @@ class FakeStripe:
         """POST the event to the webhook as Stripe does; the HTTP status our endpoint answered."""
         if callable(self.webhook):
             return self.webhook(event.raw_body, event.headers)
-        request = urllib.request.Request(self.webhook, data=event.raw_body, headers=event.headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        return post(self.webhook, event.raw_body, event.headers)
 
 
 def _error(kind: str, message: str, code: str | None = None) -> dict:

@@ -68,3 +68,10 @@ def post_signed(client, app, body: dict | bytes, *, secret: str | None = None):
     return client.post(
         "/webhooks/whatsapp", data=raw, headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
     )
+
+
+def list_reply(row_id: str, title: str = "⭐⭐⭐⭐⭐ 5", **kw) -> dict:
+    return inbound(
+        {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}},
+        **kw,
+    )

@@ -96,7 +96,7 @@ def test_each_status_change_sends_its_update_in_order(graph_api, variant_id):
         "Being prepared",
         "Shipped with Blue Dart, tracking number BD123456789IN",
         "Out for delivery",
-        "Delivered; ₹949.00 still to pay",  # moved straight through the lifecycle: no payment recorded
+        "Delivered; ₹949.00 still to pay; something wrong? reply “problem”",  # no payment recorded; returns open
     ]
     assert all(body_parameters(m)[:2] == [order.reference, "Test Shop"] for m in updates)
     assert all(body_parameters(m)[3].startswith(PUBLIC_BASE_URL) for m in updates)

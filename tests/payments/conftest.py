@@ -11,7 +11,7 @@ STRIPE_WEBHOOK = "/webhooks/payments/stripe"
 
 @pytest.fixture
 def stripe_fake():
-    fake = FakeStripe(timeout_seconds=2)
+    fake = FakeStripe(timeout_seconds=4)
     yield fake
     fake.close()
 
@@ -23,7 +23,7 @@ def shop_app(make_app, graph_api, stripe_fake):  # noqa: F811  (the fixture impo
         STRIPE_SECRET_KEY=SECRET_KEY,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         STRIPE_API_BASE=stripe_fake.url,
-        STRIPE_TIMEOUT=0.5,
+        STRIPE_TIMEOUT=1.5,  # room for a loaded CI machine; the fakes hold a "timeout" longer
         STRIPE_MAX_NETWORK_RETRIES=0,
     )
     client = app.test_client()

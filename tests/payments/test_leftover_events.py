@@ -3,7 +3,6 @@ is processed again by the sweep: once, further apart after each failure, and lef
 attempt. Stripe is the fake on 127.0.0.1; time is moved in the database."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from checkout.payments.events import (
 )
 from tests.conftest import ON_POSTGRES
 from tests.payments.unpaid_orders import place_unpaid, purposes_queued, stripe_shop, the_request
+from tests.races import at_once
 
 PAYMENT_TOLD = "status:payment_received"  # outside the 24-hour window: the template (inside, the receipt)
 
@@ -86,20 +86,7 @@ def test_two_sweeps_at_once_record_the_payment_once(shop_app, stripe_fake):
         event_id = paid_but_never_processed(stripe_fake, order_id)
         arrived_ago(event_id, timedelta(minutes=2))
         db.session.remove()
-    start = threading.Barrier(2)
-    counts = []
-
-    def sweep():
-        with shop_app.app_context():
-            start.wait()
-            counts.append(retry_leftover_events())
-            db.session.remove()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = at_once(shop_app, lambda: retry_leftover_events())
     assert sorted(counts) == [0, 1]
     with shop_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 1

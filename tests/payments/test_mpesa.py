@@ -37,7 +37,7 @@ SHILLINGS = 12_500
 @pytest.fixture
 def fake_daraja():
     mpesa.forget_tokens()
-    fake = FakeDaraja(timeout_seconds=2)
+    fake = FakeDaraja(timeout_seconds=4)
     yield fake
     fake.close()
     mpesa.forget_tokens()
@@ -52,7 +52,7 @@ def app(make_app, fake_daraja):
         MPESA_PASSKEY=PASSKEY,
         MPESA_CALLBACK_SECRET=CALLBACK_SECRET,
         MPESA_API_BASE=fake_daraja.url,
-        MPESA_TIMEOUT=0.5,
+        MPESA_TIMEOUT=1.5,  # room for a loaded CI machine; the fakes hold a "timeout" longer
         PUBLIC_BASE_URL="https://shop.example",
     )
     client = app.test_client()

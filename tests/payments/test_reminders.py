@@ -2,7 +2,6 @@
 free-form text inside the customer's 24-hour window and as the approved payment_request template outside it (the
 fake Graph API refuses what Meta would). Time is moved in the database, never slept."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from tests.payments.unpaid_orders import (
     stripe_shop,
     the_request,
 )
+from tests.races import at_once
 
 
 def received(graph_api) -> list:
@@ -106,20 +106,7 @@ def test_two_sweeps_at_once_send_one_reminder(shop_app, graph_api):
         for order_id in order_ids:
             asked_hours_ago(order_id, 2)
         db.session.remove()
-    start = threading.Barrier(2)
-    counts = []
-
-    def sweep():
-        with shop_app.app_context():
-            start.wait()
-            counts.append(send_payment_reminders())
-            db.session.remove()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = at_once(shop_app, lambda: send_payment_reminders())
     assert sum(counts) == 3
     with shop_app.app_context():
         assert [purposes_queued(order_id).count("payment_reminder") for order_id in order_ids] == [1, 1, 1]

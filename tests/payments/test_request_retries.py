@@ -1,7 +1,6 @@
 """A payment request the provider could not make is asked again by the sweep when it is due, further apart each
 time, and staff see when the next attempt is. Stripe is the fake on 127.0.0.1; time is moved in the database."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from checkout.payments.requests import MAX_ATTEMPTS, RETRY_SPACING, retry_failed
 from tests.admin_helpers import make_staff, sign_in
 from tests.conftest import ON_POSTGRES
 from tests.payments.unpaid_orders import place_unpaid, stripe_shop, the_request
+from tests.races import at_once
 
 
 def make_due(order_id: int) -> None:
@@ -101,20 +101,7 @@ def test_two_sweeps_at_once_ask_the_provider_once(shop_app, stripe_fake):
         order_id = place_unpaid(variant_id).id
         make_due(order_id)
         db.session.remove()
-    start = threading.Barrier(2)
-    retried = []
-
-    def sweep():
-        with shop_app.app_context():
-            start.wait()
-            retried.append(retry_failed_requests())
-            db.session.remove()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    retried = at_once(shop_app, lambda: retry_failed_requests())
     assert sorted(retried) == [0, 1]
     assert stripe_session_requests(stripe_fake) == 2  # the failed first request, and one retry
     with shop_app.app_context():

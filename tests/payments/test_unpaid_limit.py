@@ -1,8 +1,6 @@
 """An order still unpaid past the shop's unpaid limit is flagged for staff, or cancelled through the one state
 machine (stock released, the customer told by the cancel message), once. Time is moved in the database."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -19,6 +17,7 @@ from tests.admin_helpers import make_staff
 from tests.conftest import ON_POSTGRES
 from tests.payments.unpaid_orders import ASHA_DIGITS, asked_hours_ago, place_unpaid, purposes_queued, stripe_shop
 from tests.payments.unpaid_orders import the_request as latest_request
+from tests.races import at_once
 
 
 def available(variant_id: int) -> int:
@@ -97,20 +96,7 @@ def test_two_sweeps_at_once_cancel_once(shop_app):
         for order_id in order_ids:
             asked_hours_ago(order_id, 2)
         db.session.remove()
-    start = threading.Barrier(2)
-    counts = []
-
-    def sweep():
-        with shop_app.app_context():
-            start.wait()
-            counts.append(act_on_unpaid_orders())
-            db.session.remove()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = at_once(shop_app, lambda: act_on_unpaid_orders())
     assert sum(counts) == 3
     with shop_app.app_context():
         cancellations = select(func.count()).where(OrderEvent.to_status == "cancelled")

@@ -12,7 +12,13 @@ from checkout.whatsapp.customer_text import (
     spelling_key,
     words,
 )
-from checkout.whatsapp.intents import language_of, wants_a_person, wants_to_order, wants_to_stop_ordering
+from checkout.whatsapp.intents import (
+    language_of,
+    wants_a_person,
+    wants_to_order,
+    wants_to_return,
+    wants_to_stop_ordering,
+)
 
 
 def test_words_drop_case_latin_accents_and_apostrophes_but_keep_indic_vowel_signs():
@@ -213,3 +219,45 @@ def test_not_leaving_the_order(text):
 )
 def test_the_language_of_a_starting_message_is_read_from_its_words(text, language):
     assert language_of(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "problem",
+        "Return",
+        "damaged!",
+        "return please",
+        "there is a problem with my order",
+        "the item is damaged",
+        "I got the wrong item",
+        "I want to return this",
+        "kharab hai",
+        "wapas karna hai",
+        "खराब है",
+        "tatizo",
+        "nataka kurudisha",
+        "imeharibika",
+        "quero devolver",
+        "veio quebrado",
+        "problema",
+    ],
+)
+def test_something_wrong_with_an_order_starts_a_return(text):
+    assert wants_to_return(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi",
+        "what is your return policy?",
+        "where is my order",
+        "no problem",
+        "No problem, thanks for the quick delivery",
+        "hakuna tatizo",
+        "menu",
+    ],
+)
+def test_other_messages_do_not_start_a_return(text):
+    assert not wants_to_return(text)

@@ -399,3 +399,32 @@ def test_details_differing_from_an_order_are_named_in_plain_words(store):
     assert details_differing_from(order, customer(name=" Asha Kumar\u202e ")) == []  # stored the same way
     moved = customer(phone="+919876500000", fulfilment="pickup", address="x")
     assert details_differing_from(order, moved) == ["WhatsApp number", "delivery or pickup", "address"]
+
+
+def test_a_reference_already_taken_is_drawn_again_without_looking_it_up_first(kurta, monkeypatch):
+    """No SELECT guards the reference: the unique index refuses a taken one and placing draws another."""
+    first = make_order([(kurta, 1)])
+    draws = iter([first.reference, "ABCD-EFGH"])
+    monkeypatch.setattr("checkout.orders.placing.generate_reference", lambda: next(draws))
+    second = place_order(lines=[(kurta.id, 1)], details=customer(), settings=get_store_settings())
+    assert second.reference == "ABCD-EFGH" and second.id != first.id
+    assert db.session.scalar(select(func.count(Order.id))) == 2
+
+
+def test_a_repeat_of_a_checkout_key_returns_its_order_even_with_stock_and_price_changed(kurta):
+    """Placing looks nothing up before inserting: the key's unique index answers a repeat with the first order."""
+    settings = get_store_settings()
+    first = place_order(lines=[(kurta.id, 2)], details=customer(), settings=settings, checkout_key="web:repeat")
+    kurta.price_minor += 100
+    db.session.commit()
+    again = place_order(lines=[(kurta.id, 9)], details=customer(), settings=settings, checkout_key="web:repeat")
+    assert again.id == first.id and again.lines[0].quantity == 2
+    assert db.session.scalar(select(func.count(Order.id))) == 1
+
+
+def test_the_holds_a_checkout_checks_are_read_in_one_statement(kurta, bangle):
+    make_order([(kurta, 3), (bangle, 1)])
+    make_order([(kurta, 2)], details=customer(phone="+919811111111"))
+    reserved, held = stock.holds_at_checkout([kurta.id, bangle.id], "+919876543210")
+    assert reserved == {kurta.id: 5, bangle.id: 1} and held == 4
+    assert stock.holds_at_checkout([], "+919800000000") == ({}, 0)

@@ -177,6 +177,28 @@ def test_refunds_are_in_the_matrix_and_need_approving_refunds(app):
     assert allowed == {"owner", "manager"}
 
 
+def test_the_return_pages_are_in_the_matrix(app):
+    """Everyone who reads orders sees returns and their photos; fulfilment staff decide and receive them; only
+    those who may approve refunds refund them."""
+    routes = {(e, m): p for e, m, _r, p in admin_routes(app) if e.startswith("admin.return")}
+    assert routes == {
+        ("admin.returns_list", "GET"): Permission.VIEW_ORDERS,
+        ("admin.return_photo", "GET"): Permission.VIEW_ORDERS,
+        ("admin.return_approve", "POST"): Permission.CHANGE_ORDER_STATUS,
+        ("admin.return_reject", "POST"): Permission.CHANGE_ORDER_STATUS,
+        ("admin.return_received", "POST"): Permission.CHANGE_ORDER_STATUS,
+        ("admin.return_refund", "POST"): Permission.APPROVE_REFUNDS,
+    }
+
+
+def test_deciding_a_new_delivery_address_is_in_the_matrix_for_staff_who_edit_fulfilment(app):
+    """Approving or rejecting the address a customer typed after a failed delivery changes where the parcel goes."""
+    routes = {(e, m): p for e, m, _r, p in admin_routes(app)}
+    assert routes[("admin.order_address_change", "POST")] == Permission.EDIT_FULFILMENT
+    allowed = {role for role, permissions in ROLE_PERMISSIONS.items() if Permission.EDIT_FULFILMENT in permissions}
+    assert "viewer" not in allowed and "fulfilment" in allowed
+
+
 @pytest.mark.parametrize("role", list(ROLE_PERMISSIONS))
 def test_role_matrix_every_route_is_allowed_or_forbidden_as_declared(app, world, role):
     client = app.test_client()

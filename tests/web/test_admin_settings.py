@@ -369,7 +369,7 @@ def test_every_default_text_is_valid_and_within_the_limit():
 def test_the_settings_page_is_one_form_per_section_each_with_its_own_save(owner):
     page = page_text(owner.get("/admin/settings"))
     sections = re.findall(r'<input type="hidden" name="section" value="(\w+)">', page)
-    assert sections == ["shop", "whatsapp", "delivery", "payments", "reminders"]
+    assert sections == ["shop", "whatsapp", "delivery", "payments", "reminders", "after_delivery"]
     assert page.count('<form method="post" action="/admin/settings#section-') == len(sections)
     assert page.count('<button type="submit" class="button primary">Save ') == len(sections)
     ids = re.findall(r'\sid="([^"]+)"', page)

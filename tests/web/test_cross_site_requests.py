@@ -34,8 +34,9 @@ def _token(client, url: str) -> str:
 
 
 def _add_to_cart(client, shop, **headers):
-    token = _token(client, f"/p/{shop['slug']}")
-    data = {"csrf_token": token, "variant_id": shop["variant_id"], "quantity": 1}
+    """The add as the product page sends it: no CSRF token (docs/performance.md, "Storefront CSRF")."""
+    client.get(f"/p/{shop['slug']}")
+    data = {"variant_id": shop["variant_id"], "quantity": 1}
     return client.post("/cart/add", data=data, headers=headers)
 
 
@@ -71,6 +72,18 @@ def test_a_storefront_post_from_the_shop_itself_is_accepted(app, shop, headers):
     client = app.test_client()
     assert _add_to_cart(client, shop, **headers).status_code == 302
     assert not _cart_is_empty(client)
+
+
+def test_a_storefront_post_that_needs_a_token_is_refused_from_another_site_even_with_its_token(app, shop):
+    client = app.test_client()
+    assert _add_to_cart(client, shop, Origin="http://localhost").status_code == 302
+    data = {"csrf_token": _token(client, "/cart"), "variant_id": shop["variant_id"], "quantity": 0}
+    assert client.post("/cart/update", data=data, headers={"Origin": EVIL}).status_code == 403
+    assert not _cart_is_empty(client)
+    assert client.post("/cart/update", data=data | {"csrf_token": "forged"}).status_code == 400
+    assert not _cart_is_empty(client)
+    assert client.post("/cart/update", data=data, headers={"Origin": "http://localhost"}).status_code == 302
+    assert _cart_is_empty(client)
 
 
 def test_an_admin_sign_in_and_an_admin_action_from_another_site_are_refused(app, shop):

@@ -29,7 +29,16 @@ from checkout.carriers.carriers import CarrierDraft, add_carrier, find_active
 from checkout.catalog import stock
 from checkout.database import utcnow
 from checkout.extensions import db
-from checkout.models import Conversation, Message, Order, PaymentRequest, ServiceSession, Variant, get_store_settings
+from checkout.models import (
+    Conversation,
+    Message,
+    Order,
+    PaymentRequest,
+    ReturnRequest,
+    ServiceSession,
+    Variant,
+    get_store_settings,
+)
 from checkout.money import from_minor
 from checkout.notifications import run_scheduled_work
 from checkout.orders.documents import order_document
@@ -301,7 +310,9 @@ def stripe_pays_half(w: Walker) -> None:
     w.deliver()
 
 
-def courier_reports(status: str, kind: str, nsl: str = "X-DDD3FD") -> Callable[[Walker], None]:
+def courier_reports(
+    status: str, kind: str, nsl: str = "X-DDD3FD", at: str = "2026-12-04T10:02:42"
+) -> Callable[[Walker], None]:
     """Delhivery's scan push (its preset) for the order's tracking number, with the courier's token."""
 
     def report(w: Walker) -> None:
@@ -309,7 +320,7 @@ def courier_reports(status: str, kind: str, nsl: str = "X-DDD3FD") -> Callable[[
             courier = find_active("delhivery")
             token = courier.secret if courier else add_carrier(CarrierDraft(name="delhivery", preset="delhivery"))[1]
             db.session.remove()
-        scan = {"Status": status, "StatusType": kind, "StatusDateTime": "2026-12-04T10:02:42", "Instructions": status}
+        scan = {"Status": status, "StatusType": kind, "StatusDateTime": at, "Instructions": status}
         body = {"Shipment": {"AWB": "DL9", "ReferenceNo": w.reference, "NSLCode": nsl, "Status": scan}}
         headers = {"Authorization": token}
         response = w.client.post("/webhooks/carriers/delhivery", data=json.dumps(body), headers=headers)
@@ -319,12 +330,64 @@ def courier_reports(status: str, kind: str, nsl: str = "X-DDD3FD") -> Callable[[
     return report
 
 
+def followed_up(w: Walker) -> None:
+    """The shop follows up 3 days after delivery: the sweep sends the one "how was it?" list, and only one."""
+    with w.app.app_context():
+        get_store_settings().follow_up_after_days = 3
+        delivered = next(e for e in w.order().events if e.to_status == "delivered")
+        delivered.created_at -= timedelta(days=3, hours=1)
+        db.session.commit()
+        run_scheduled_work()
+        run_scheduled_work()
+        db.session.remove()
+    w.deliver()
+    chat = w.sandbox_chat(CUSTOMER_DIGITS)
+    assert chat.count("How was it? Pick a rating") == 1
+
+
+def rated_from_the_follow_up(w: Walker) -> None:
+    w.webhook(payloads.list_reply(f"rate:{w.reference}:4", "⭐⭐⭐⭐ 4", wa_id=CUSTOMER_DIGITS))
+    assert f"Thank you for rating order {w.reference} 4/5" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def rating_comment(w: Walker) -> None:
+    w.webhook(payloads.text("The kurta fits well, thank you", wa_id=CUSTOMER_DIGITS))
+    assert "passed your words on to" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
 def customer_asks_where_the_order_is(w: Walker) -> None:
     """Staff hand the chat back to the bot, which answers with the courier's latest event."""
     response = w.client.post(f"/admin/inbox/{w.conversation_id(CUSTOMER_DIGITS)}/hand-back")
     assert response.status_code in (200, 302, 303), response.status_code
     w.webhook(payloads.text("where is my order?", wa_id=CUSTOMER_DIGITS))
     assert "Courier: Out for delivery · Delhivery" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def customer_picks_a_day(w: Walker) -> None:
+    """After "Deliver again": the list of the next three days came; the customer picks the first."""
+    with w.app.app_context():
+        row = db.session.scalars(
+            select(Message).where(Message.direction == "out", Message.kind == "interactive").order_by(Message.id.desc())
+        ).first()
+        [first, *_] = row.payload["interactive"]["action"]["sections"][0]["rows"]
+        db.session.remove()
+    reply = {"type": "list_reply", "list_reply": {"id": first["id"], "title": first["title"]}}
+    w.webhook(payloads.inbound({"type": "interactive", "interactive": reply}, wa_id=CUSTOMER_DIGITS))
+
+
+def customer_types_an_address(text: str) -> Callable[[Walker], None]:
+    def types(w: Walker) -> None:
+        w.webhook(payloads.text(text, wa_id=CUSTOMER_DIGITS))
+
+    return types
+
+
+def staff_decide_the_address(decision: str) -> Callable[[Walker], None]:
+    def decide(w: Walker) -> None:
+        w.admin_post("address-change", decision=decision, reason="Outside our area", version=w.version())
+        w.deliver()
+
+    return decide
 
 
 def refund(w: Walker) -> None:
@@ -462,6 +525,49 @@ def staff_reply_refused_after_the_session(w: Walker) -> None:
     assert response.status_code == 422 and "Session ended — waiting for renewal" in response.get_data(as_text=True)
 
 
+def _the_return_id(w: Walker) -> int:
+    with w.app.app_context():
+        found = db.session.scalar(select(ReturnRequest.id).where(ReturnRequest.order_id == w.order().id))
+        db.session.remove()
+        return found
+
+
+def _last_list_row(w: Walker, ending: str) -> str:
+    with w.app.app_context():
+        sent = db.session.scalars(
+            select(Message).where(Message.direction == "out", Message.purpose == "return:reasons").order_by(Message.id)
+        ).all()
+        sections = sent[-1].payload["interactive"]["action"]["sections"]
+        db.session.remove()
+    return next(row["id"] for section in sections for row in section["rows"] if row["id"].endswith(ending))
+
+
+def customer_asks_for_a_return(w: Walker) -> None:
+    """ "problem": the reason list, "damaged", a photo, a few words: the request is with staff."""
+    w.webhook(payloads.text("problem", wa_id=CUSTOMER_DIGITS))
+    damaged = _last_list_row(w, ":damaged")
+    list_reply = {"type": "list_reply", "list_reply": {"id": damaged, "title": "Damaged"}}
+    w.webhook(payloads.inbound({"type": "interactive", "interactive": list_reply}, wa_id=CUSTOMER_DIGITS))
+    picture = {"id": "MEDIA-WALK-RETURN", "mime_type": "image/jpeg", "sha256": "unknown"}
+    w.webhook(payloads.inbound({"type": "image", "image": picture}, wa_id=CUSTOMER_DIGITS))
+    w.webhook(payloads.text("The sleeve is torn", wa_id=CUSTOMER_DIGITS))
+    assert "is with our team" in w.sandbox_chat(CUSTOMER_DIGITS)
+
+
+def return_step(action: str, becomes: str, **form) -> Callable[[Walker], None]:
+    """Staff take the return one step on from the order page; it becomes `becomes`."""
+
+    def step(w: Walker) -> None:
+        fields = {**form, "version": w.version()} if action == "refund" else form
+        w.admin_post(f"returns/{_the_return_id(w)}/{action}", **fields)
+        w.deliver()
+        with w.app.app_context():
+            assert db.session.get(ReturnRequest, _the_return_id(w)).status == becomes
+            db.session.remove()
+
+    return step
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -504,14 +610,67 @@ WALKS: dict[str, tuple[str, str, list[Step]]] = {
             Step(
                 "the courier: delivery failed",
                 courier_reports("Pending", "UD", nsl="EOD-11"),
-                "courier",
+                "status",
+                S.DELIVERY_FAILED,
+            ),
+            Step("the customer taps deliver again", customer_taps("dx-again"), "whatsapp", S.DELIVERY_FAILED),
+            Step("the customer picks a day", customer_picks_a_day, "status", S.RESCHEDULED),
+            Step(
+                "the courier: out for delivery again",
+                courier_reports("Dispatched", "UD", at="2026-12-05T09:00:00"),
+                "status",
                 S.OUT_FOR_DELIVERY,
             ),
             Step("full payment", payment("balance"), "payment", S.OUT_FOR_DELIVERY),
             Step("delivered", staff_moves_to("delivered"), "status", S.DELIVERED),
             Step("a late courier scan changes nothing", courier_reports("In Transit", "UD"), None, S.DELIVERED),
+            Step("the follow-up after delivery", followed_up, "follow_up", S.DELIVERED),
+            Step("rated from the follow-up's list", rated_from_the_follow_up, "rating", S.DELIVERED),
+            Step("a comment with the rating", rating_comment, "rating", S.DELIVERED),
             Step("part of the card payment refunded through Stripe", stripe_refund, "refund", S.DELIVERED),
             Step("refund", refund, "refund", S.DELIVERED),
+            Step("the customer asks for a return in the chat", customer_asks_for_a_return, "return", S.DELIVERED),
+            Step(
+                "staff approve the return",
+                return_step("approve", "approved", instructions="Courier on Friday"),
+                "return",
+                S.DELIVERED,
+            ),
+            Step("the return is received back into stock", return_step("received", "received"), "return", S.DELIVERED),
+            Step(
+                "the return is refunded",
+                return_step("refund", "refunded", amount="1", reason="Return"),
+                "return",
+                S.DELIVERED,
+            ),
+        ],
+    ),
+    "failed delivery, a new address, then returned": (
+        "delivery",
+        "transfer",
+        [
+            Step("placed", placed, "created", S.PENDING),
+            Step("confirmed", staff_moves_to("confirmed"), "status", S.CONFIRMED),
+            Step("partial payment", payment("part"), "payment", S.CONFIRMED),
+            Step("preparing", staff_moves_to("preparing"), "status", S.PREPARING),
+            Step("shipped", staff_moves_to("shipped", carrier="Delhivery", tracking_number="DL9"), "status", S.SHIPPED),
+            Step(
+                "staff: delivery failed",
+                staff_moves_to("delivery_failed", note="Nobody home"),
+                "status",
+                S.DELIVERY_FAILED,
+            ),
+            Step("the customer taps change address", customer_taps("dx-address"), "whatsapp", S.DELIVERY_FAILED),
+            Step("types one", customer_types_an_address("Far away, 99"), "whatsapp", S.DELIVERY_FAILED),
+            Step("staff reject it", staff_decide_the_address("reject"), "fulfilment", S.DELIVERY_FAILED),
+            Step("taps change address again", customer_taps("dx-address"), "whatsapp", S.DELIVERY_FAILED),
+            Step("types another", customer_types_an_address("Flat 2, नेहरू नगर\n560001"), "whatsapp", S.DELIVERY_FAILED),
+            Step("staff approve it", staff_decide_the_address("approve"), "status", S.RESCHEDULED),
+            Step("failed again", staff_moves_to("delivery_failed", note="Closed"), "status", S.DELIVERY_FAILED),
+            Step("the customer taps cancel and return", customer_taps("dx-return"), "status", S.RETURNING),
+            Step("a delivered scan out of order", courier_reports("Delivered", "DL"), "courier", S.RETURNING),
+            Step("the courier: back at the shop", courier_reports("RTO", "DL"), "status", S.RETURNED),
+            Step("refund", refund, "refund", S.RETURNED),
         ],
     ),
     "pickup, cash collected": (
@@ -619,6 +778,8 @@ def pages_showing_the_order(w: Walker, status: str) -> dict[str, str]:
             "inbox, searched": url_for("admin.inbox_list", q="Kurta"),
             "inbox badge": url_for("admin.inbox_unread_count"),
             "couriers' recent events": url_for("admin.settings_couriers"),
+            "returns": url_for("admin.returns_list"),
+            "returns, requested": url_for("admin.returns_list", status="requested"),
         }
         for digits in (CUSTOMER_DIGITS, STRANGER_DIGITS):
             conversation_id = w.conversation_id(digits)

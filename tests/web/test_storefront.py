@@ -4,11 +4,11 @@ import re
 import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from checkout import carts
 from checkout.extensions import db
-from checkout.models import Product, ProductStatus, Variant
+from checkout.models import Cart, Product, ProductStatus, Variant
 from tests.factories import make_product, make_store
 
 
@@ -171,27 +171,41 @@ def test_another_processes_change_shows_within_the_cache_bound(app, client, shop
     assert "Linen Kurta" in client.get("/").get_data(as_text=True)
 
 
-def test_each_visitor_of_a_reused_product_page_gets_their_own_token_and_can_add_to_cart(make_app):
-    """The product body is rendered once; the CSRF token, tied to its form by id, is each visitor's own."""
+def test_every_new_visitor_gets_the_same_product_page_and_adds_to_cart_without_a_token(make_app):
+    """The whole page is reused for visitors with no session: no CSRF token, no cookie. The add needs no token;
+    a cross-site add is refused by its Origin (tests/web/test_cross_site_requests.py has the rest)."""
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         make_store()
         kurta = make_product("Cotton Kurta", price_minor=79900, options=[{"Size": "M"}, {"Size": "L"}])
         slug, variant = kurta.slug, kurta.variants[1].id
-    tokens = []
+    pages = []
     for _ in range(2):
         visitor = app.test_client()
-        page = visitor.get(f"/p/{slug}").get_data(as_text=True)
-        assert '<form id="add-to-cart"' in page
-        token = re.search(r'name="csrf_token" value="([^"]+)" form="add-to-cart"', page).group(1)
-        tokens.append(token)
-        added = visitor.post("/cart/add", data={"csrf_token": token, "variant_id": variant, "quantity": 2})
+        page = visitor.get(f"/p/{slug}")
+        assert "Set-Cookie" not in page.headers and "csrf_token" not in page.get_data(as_text=True)
+        pages.append(page.get_data(as_text=True))
+        own_page = {"Origin": "http://localhost"}
+        added = visitor.post("/cart/add", data={"variant_id": variant, "quantity": 2}, headers=own_page)
         assert added.status_code == 302
         assert "Cotton Kurta" in visitor.get("/cart").get_data(as_text=True)
-    assert tokens[0] != tokens[1]
+    assert pages[0] == pages[1]
     stranger = app.test_client()
-    stranger.get(f"/p/{slug}")
-    assert stranger.post("/cart/add", data={"csrf_token": tokens[0], "variant_id": variant}).status_code == 400
+    refused = stranger.post("/cart/add", data={"variant_id": variant}, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Cart.id))) == 2  # the two visitors' carts, none for the refusal
+
+
+def test_the_checkout_still_needs_the_sessions_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_store()
+        variant = make_product("Cotton Kurta", price_minor=79900).variants[0].id
+    shopper = app.test_client()
+    shopper.post("/cart/add", data={"variant_id": variant, "quantity": 1})
+    details = {"name": "Asha", "phone": "098765 43210", "fulfilment": "delivery", "address": "Beth House"}
+    assert shopper.post("/checkout", data=details | {"payment_method": "cod"}).status_code == 400
 
 
 def test_a_product_taken_off_sale_is_gone_at_once(app, client, shop):

@@ -42,16 +42,17 @@ def count_carts(app) -> int:
         return db.session.scalar(select(func.count(Cart.id)))
 
 
-def test_browsing_makes_no_cart_and_the_product_page_gives_the_token_the_add_will_use(app, client, shop):
-    client.get("/")
-    client.get(f"/p/{shop['kurta_slug']}")
-    assert count_carts(app) == 0
-    before = session_cart(client)
+def test_browsing_makes_no_cart_and_no_cookie_and_the_first_add_gives_the_cart_token(app, client, shop):
+    assert "Set-Cookie" not in client.get("/").headers
+    assert "Set-Cookie" not in client.get(f"/p/{shop['kurta_slug']}").headers
+    assert count_carts(app) == 0 and session_cart(client) == {}
     added = client.post("/cart/add", data={"variant_id": shop["kurta"], "quantity": 1}, headers={"HX-Request": "true"})
-    # The add's answer changes nothing in the session: a shopper whose browser never gets it (they left at
+    before = session_cart(client)
+    assert added.status_code == 200 and count_carts(app) == 1 and the_cart(app, client).token == before["token"]
+    again = client.post("/cart/add", data={"variant_id": shop["kurta"], "quantity": 1}, headers={"HX-Request": "true"})
+    # A later add's answer changes nothing in the session: a shopper whose browser never gets it (they left at
     # once) still holds the token of the cart that has the item.
-    assert added.status_code == 200 and session_cart(client) == before
-    assert count_carts(app) == 1 and the_cart(app, client).token == before["token"]
+    assert again.status_code == 200 and session_cart(client) == before
     assert "Cotton Kurta" in app.test_client().get("/").get_data(as_text=True)  # the catalog, not a cart
     assert "Cotton Kurta" in client.get("/cart").get_data(as_text=True)
 
