@@ -81,11 +81,15 @@ METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 
   **Static page**: `GET /bench/static/<bytes>` answers a pre-rendered page of exactly the catalog's
   (product page's) size through the same Flask stack.
 - **Checkout**: carts are prepared first as shoppers do (product page, `POST /cart/add`, checkout page:
-  session cookie, CSRF token, checkout key), for 1.5 × the measured time; the measured operation is
+  session cookie, CSRF token, checkout key), for 2.5 × the measured time; the measured operation is
   `POST /checkout` (pending order, stock reservation, outbox row; 303) followed by `GET` of the handoff
   page it redirects to (the POST alone is listed under the table). Carts pick variants at random; every
   variant holds 1,000,000 units, reset before each run, as are all orders, messages and webhooks of
-  earlier runs (the seeded history stays).
+  earlier runs (the seeded history stays). Throughput is measured in the closed loop; p95 at a **fixed
+  arrival rate** of half that throughput (open loop: each client starts a checkout every clients / rate
+  seconds, staggered, and a checkout's latency counts from when it was due, so a late start is counted as
+  waiting), with the floor driven at the same rate in alternating rounds. Half the *floor's* throughput
+  would be more checkouts than the checkout can serve: the queue, and so p95, would grow with the run.
 - **Webhooks**: `delivered` status events with unique wamids, signed with `X-Hub-Signature-256`
   (HMAC-SHA256 in the Lua script through OpenSSL). "None lost": acknowledged = stored rows = sent.
 - **Notifications**: after the queue is drained, a signed-in owner confirms pending orders one at a

@@ -1,6 +1,7 @@
 -- The checkout: POST /checkout with a prepared cart (303 to the handoff page), then GET the handoff page.
 -- Timed as "checkout_post", "handoff" and "checkout" (the POST sent → the handoff page received).
 -- Each client uses its own carts from BENCH_CARTS_DIR/carts-<id>.tsv and finishes when they run out.
+-- With BENCH_RATE, checkouts start at that fixed rate (see common.lua) and are timed from when they were due.
 
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
@@ -43,6 +44,15 @@ local function phone_number(n)
   return string.format("+9198%08d", (id * 1000000 + n) % 100000000)
 end
 
+if paced() then -- defined only when paced: wrk then waits on a timer before every request
+  function delay()
+    if step == "post" and not finished then
+      return paced_delay()
+    end
+    return 0
+  end
+end
+
 function request()
   if step == "post" and carts[next_cart] == nil then
     finish()
@@ -57,7 +67,8 @@ function request()
   local cart = carts[next_cart]
   remember_position(next_cart + 1) -- sent is used, answered or not
   cookie = cart.cookie
-  post_started = started
+  post_started = operation_start()
+  started = post_started
   local body = form({
     { "csrf_token", cart.csrf },
     { "checkout_key", cart.key },

@@ -72,6 +72,49 @@ function filler_request()
   return wrk.format("GET", "/bench/static/16")
 end
 
+-- ---------------------------------------------------------------------------------------------------------
+-- Fixed arrival rate (open loop). With BENCH_RATE set (operations a second over all clients), each client
+-- starts an operation on a fixed schedule, BENCH_CLIENTS / BENCH_RATE seconds apart, staggered between
+-- clients, instead of as soon as its last one ended. An operation's latency counts from the moment it was
+-- due, so time a late client spent waiting for its previous answer is counted as the server's (the
+-- coordinated-omission correction), as a shopper arriving on time would have waited it.
+-- A script calls paced_delay() from delay() before an operation's first request, and operation_start()
+-- in request() for the time to record the operation from. Without BENCH_RATE both are the closed loop's.
+-- ---------------------------------------------------------------------------------------------------------
+
+local arrival_rate = tonumber(os.getenv("BENCH_RATE") or "0") or 0
+local interval_us = 0
+if arrival_rate > 0 then
+  interval_us = tonumber(os.getenv("BENCH_CLIENTS") or "1") / arrival_rate * 1000000
+end
+local next_due_us = nil
+
+function paced()
+  return interval_us > 0
+end
+
+-- Milliseconds until this client's next operation is due (wrk's delay() unit); 0 when it is late.
+function paced_delay()
+  if interval_us == 0 then
+    return 0
+  end
+  if next_due_us == nil then
+    next_due_us = now_us() + interval_us * ((id - 1) / tonumber(os.getenv("BENCH_CLIENTS") or "1"))
+  end
+  local wait = next_due_us - now_us()
+  return wait > 0 and math.ceil(wait / 1000) or 0
+end
+
+-- When the operation starting now counts from: its due time when paced, else now.
+function operation_start()
+  if interval_us == 0 then
+    return now_us()
+  end
+  local due = next_due_us or now_us()
+  next_due_us = due + interval_us
+  return math.floor(due) -- the log's times are whole microseconds
+end
+
 function split(text, separator)
   local parts = {}
   for part in string.gmatch(text or "", "[^" .. separator .. "]+") do

@@ -1,5 +1,6 @@
 -- GET one path over and over (BENCH_PATH), each answer timed under BENCH_LABEL.
--- Optional BENCH_COOKIE is sent with every request (an admin session, for instance).
+-- Optional BENCH_COOKIE is sent with every request (an admin session, for instance); with BENCH_RATE the
+-- requests arrive at that fixed rate (see common.lua).
 
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
@@ -18,8 +19,14 @@ function init(args)
   request_text = wrk.format("GET", path, headers)
 end
 
+if paced() then -- defined only when paced: wrk then waits on a timer before every request
+  function delay()
+    return paced_delay()
+  end
+end
+
 function request()
-  started = now_us()
+  started = operation_start()
   return request_text
 end
 
