@@ -66,8 +66,8 @@ def request_confirmation(order: Order, *, key: str, new_key: bool = False) -> No
         in_window=in_window(order.customer_phone),
         language=chats.template_language_for(order.customer_phone),
     )
+    # The message is the record of the request: nothing reads a stamp on the order (a checkout's UPDATE less).
     enqueue_whatsapp(outbound, phone=order.customer_phone, key=key, order=order, new_key=new_key)
-    order.confirmation_requested_at = order.confirmation_requested_at or utcnow()
 
 
 @events.subscribe(events.ORDER_CREATED)

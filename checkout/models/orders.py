@@ -86,6 +86,7 @@ class Order(db.Model):
     attention: Mapped[str] = mapped_column(String(300), default="")
     # WhatsApp: when the customer's number was proven (they wrote to us from it), and the one reminder.
     phone_verified_at = mapped_column(UTCDateTime, nullable=True)
+    # No longer written (orders before 2026-12 have it): the confirmation request's Message is its record.
     confirmation_requested_at = mapped_column(UTCDateTime, nullable=True)
     reminder_sent_at = mapped_column(UTCDateTime, nullable=True)
     # What won the order back, when a reminder or cart message did (its purpose; see checkout/whatsapp/recovery.py).

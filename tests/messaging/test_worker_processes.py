@@ -206,8 +206,13 @@ def test_a_worker_delivers_each_message_moments_after_the_commit(cloud, graph_ap
     assert max(latencies) < 3.0
 
 
-def test_a_worker_sends_the_reply_to_a_customers_tap_within_a_second(cloud, graph_api, variant_id, start_worker):
-    """The tap is handled in a savepoint of the webhook's transaction; the worker is nudged only after it commits."""
+def test_a_worker_sends_the_reply_to_a_customers_tap_at_once_not_at_the_next_sweep(
+    cloud, graph_api, variant_id, start_worker
+):
+    """The tap is handled in a savepoint of the webhook's transaction; the worker is nudged only after it commits.
+
+    Without the nudge the reply would wait for the once-a-minute sweep; 3 s leaves room for a loaded CI machine
+    (it missed 1.0 s by 4 ms once). The latency itself is bench's figure (the chat order scenario)."""
     worker = start_worker()
     digits = PHONES[0][1:]
     reference = place(variant_id, phone=PHONES[0]).reference
@@ -221,7 +226,7 @@ def test_a_worker_sends_the_reply_to_a_customers_tap_within_a_second(cloud, grap
     reply = _wait_until(lambda: graph_api.messages_to(digits)[1:2], 10, "the reply", worker)[0]
 
     assert reply.tracking.startswith("status:")
-    assert reply.monotonic - tapped_at < 1.0
+    assert reply.monotonic - tapped_at < 3.0
     print(f"\ntap → acknowledgement at Meta: {(reply.monotonic - tapped_at) * 1000:.0f} ms")
 
 
