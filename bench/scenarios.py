@@ -340,8 +340,17 @@ def measure_webhook_ack(bench: Bench) -> None:
     # When wrk stops, up to one request per client is in flight: stored, never acknowledged to wrk.
     if not acknowledged <= stored <= acknowledged + bench.profile.clients * bench.profile.rounds:
         bench.report.errors.append(f"webhook ack: {acknowledged} acknowledged but {stored} stored")
+    # The target (≥ 0.8×) is the ack's with processing on a separate worker: bench/new_paths.py's "apart" row.
+    # Here the queue worker processes the same events on the same two cores, which only more cores change.
+    throughput = result.throughput("webhook")
     bench.report.add(
-        ratio_row("webhook ack: signature + store", result.throughput("webhook"), floor.rps, floor.text, 0.8, "req/s")
+        Row(
+            "webhook ack, worker processing on the same cores",
+            rate(throughput),
+            floor.text,
+            f"{throughput / floor.rps if floor.rps else 0:.2f}×",
+            "(reported)",
+        )
     )
     bench.report.notes.append(
         f"webhook ack: p50 {ms(result.p('webhook', 50))}, p95 {ms(result.p('webhook', 95))}; "
