@@ -105,29 +105,58 @@ def _hidden(html: str, name: str) -> str:
     return re.search(rf'name="{name}"[^>]*?value="([^"]*)"', html).group(1)
 
 
-def _expect(response, *statuses: int):
+class HttpClient:
+    """The few calls of Flask's test client the request set makes, over HTTP to a running gunicorn."""
+
+    def __init__(self, base_url: str):
+        import requests
+
+        self.base_url, self.session = base_url, requests.Session()
+        self.session.headers["Accept-Encoding"] = "gzip, deflate, br, zstd"  # what browsers send
+
+    def get(self, path: str, **kwargs):
+        return _HttpResponse(self.session.get(self.base_url + path, allow_redirects=False, **kwargs), path)
+
+    def post(self, path: str, **kwargs):
+        return _HttpResponse(self.session.post(self.base_url + path, allow_redirects=False, **kwargs), path)
+
+
+class _HttpResponse:
+    def __init__(self, response, path: str):
+        self.status_code, self.headers, self.data = response.status_code, response.headers, response.content
+        self.path, self._text = path, response.text
+
+    def get_data(self, as_text: bool = False):
+        return self._text if as_text else self.data
+
+
+def _expect(response, path: str, statuses: tuple[int, ...]):
     if response.status_code not in statuses:
-        raise RuntimeError(f"{response.request.path}: {response.status_code}\n{response.get_data(as_text=True)[:500]}")
+        raise RuntimeError(f"{path}: {response.status_code}\n{response.get_data(as_text=True)[:500]}")
     return response
 
 
-def serve_representative_requests(app, *, staff_email: str, staff_password: str, app_secret: str) -> list[str]:
-    """Every kind of request a web worker serves, each at least once: (request, resident MB after it), in order."""
+def serve_representative_requests(new_client, *, staff_email: str, staff_password: str, app_secret: str, rss=None):
+    """Every kind of request a web worker serves, each at least once: (request, resident MB after it), in order.
+
+    `new_client()` gives a client with its own cookies (a shopper, a staff member); `rss()` reads the serving
+    process's resident memory, when it is this one.
+    """
     from checkout.whatsapp.webhooks import sign
 
     served = []
-    shopper = app.test_client()
 
     def get(client, path, *statuses, **kwargs):
-        response = _expect(client.get(path, **kwargs), *(statuses or (200,)))
-        served.append((f"GET {path}", status_mb("VmRSS")))
+        response = _expect(client.get(path, **kwargs), path, statuses or (200,))
+        served.append((f"GET {path}", rss() if rss else 0.0))
         return response
 
     def post(client, path, *statuses, **kwargs):
-        response = _expect(client.post(path, **kwargs), *(statuses or (200, 302, 303)))
-        served.append((f"POST {path}", status_mb("VmRSS")))
+        response = _expect(client.post(path, **kwargs), path, statuses or (200, 302, 303))
+        served.append((f"POST {path}", rss() if rss else 0.0))
         return response
 
+    shopper = new_client()
     catalog = get(shopper, "/").get_data(as_text=True)
     product_path = re.search(r'href="(/p/[^"?#]+)"', catalog).group(1)
     product = get(shopper, product_path).get_data(as_text=True)
@@ -140,20 +169,17 @@ def serve_representative_requests(app, *, staff_email: str, staff_password: str,
     details = {"name": "Memory Shopper", "phone": phone, "fulfilment": "delivery"}
     details |= {"address": "1 MG Road, Pune 411001", "payment_method": "cod"}
     handoff = post(shopper, "/checkout", 302, 303, data=fields | details).headers["Location"]
+    handoff = "/" + handoff.split("/", 3)[3] if handoff.startswith("http") else handoff
     token = re.search(r"/o/([^/]+)/whatsapp", handoff).group(1)
-    get(shopper, handoff)
+    reference = re.search(r'class="reference">([^<]+)<', get(shopper, handoff).get_data(as_text=True)).group(1)
     get(shopper, f"/o/{token}/qr.svg")
     get(shopper, f"/o/{token}")
 
-    staff = app.test_client()
+    staff = new_client()
     login = get(staff, "/admin/login").get_data(as_text=True)
     credentials = {"csrf_token": _hidden(login, "csrf_token"), "email": staff_email, "password": staff_password}
     post(staff, "/admin/login", 302, 303, data=credentials)
     get(staff, "/admin/orders")
-    from checkout.models.orders import Order  # after the app is loaded, as any view would
-
-    with app.app_context():
-        reference = Order.query.filter_by(status_token=token).one().reference
     page = get(staff, f"/admin/orders/{reference}").get_data(as_text=True)
     payment_form = page[page.index(f'action="/admin/orders/{reference}/payments"') :]
     payment = {"csrf_token": _hidden(payment_form, "csrf_token"), "version": _hidden(payment_form, "version")}
@@ -161,8 +187,7 @@ def serve_representative_requests(app, *, staff_email: str, staff_password: str,
     post(staff, f"/admin/orders/{reference}/payments", data=payment)
     status = get(shopper, f"/o/{token}").get_data(as_text=True)
     receipt = re.search(rf'href="(/o/{re.escape(token)}/receipt/\d+\.pdf)"', status).group(1)
-    pdf = get(shopper, receipt)
-    if not pdf.data.startswith(b"%PDF"):
+    if not get(shopper, receipt).data.startswith(b"%PDF"):
         raise RuntimeError("the receipt is not a PDF")
 
     change = {
@@ -190,7 +215,11 @@ def serve(rounds: int) -> None:
 
     served = [
         serve_representative_requests(
-            app, staff_email=STAFF_EMAIL, staff_password=STAFF_PASSWORD, app_secret=APP_SECRET
+            app.test_client,
+            staff_email=STAFF_EMAIL,
+            staff_password=STAFF_PASSWORD,
+            app_secret=APP_SECRET,
+            rss=lambda: status_mb("VmRSS"),
         )
         for _ in range(rounds)
     ]
@@ -223,6 +252,54 @@ def measure_web(env: dict[str, str], rounds: int) -> dict:
     if answer.returncode != 0 or line is None:
         raise SystemExit(f"the measured process failed:\n{answer.stdout[-3000:]}\n{answer.stderr[-3000:]}")
     return json.loads(line.removeprefix("MEMORY "))
+
+
+def measure_gunicorn(profile, rounds: int, *, preload: bool) -> dict:
+    """The same requests over HTTP to one gunicorn sync worker serving bench.app:app, as `make bench` starts it."""
+    import signal
+
+    import requests
+
+    from bench.stack import APP_SECRET, STAFF_EMAIL, STAFF_PASSWORD, VENV_BIN, _children, app_environment, free_port
+
+    port = free_port()
+    command = [str(VENV_BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "bench.app:app"]
+    server = subprocess.Popen(
+        command + (["--preload"] if preload else []),
+        cwd=ROOT,
+        env=app_environment(profile, web_port=port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base_url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            try:
+                if requests.get(base_url + "/bench/static/16", timeout=2).ok and _children(server.pid):
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        (worker,) = _children(server.pid)
+        for _ in range(rounds):
+            serve_representative_requests(
+                lambda: HttpClient(base_url),
+                staff_email=STAFF_EMAIL,
+                staff_password=STAFF_PASSWORD,
+                app_secret=APP_SECRET,
+            )
+        pss = re.search(r"^Pss:\s+(\d+) kB", Path(f"/proc/{worker}/smaps_rollup").read_text(), re.MULTILINE)
+        return {
+            "peak_mb": status_mb("VmHWM", worker),
+            "rss_mb": status_mb("VmRSS", worker),
+            "pss_mb": int(pss[1]) / 1024,
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def measure_worker(profile, env: dict[str, str], seconds: float) -> float:
@@ -271,6 +348,9 @@ def main(argv=None) -> None:
     parser.add_argument("--database", help="the benchmark database (default: the smoke run's)")
     parser.add_argument("--redis-url", help="a Redis database of its own")
     parser.add_argument("--prepare", action="store_true", help="create the database first (schema, demo catalog)")
+    parser.add_argument(
+        "--gunicorn", action="store_true", help="then serve them through gunicorn, without and with --preload"
+    )
     parser.add_argument("--worker", action="store_true", help="then run the queue worker and report its peak")
     parser.add_argument("--worker-seconds", type=float, default=10.0)
     parser.add_argument("--smallest", type=float, default=0.5, help="leave out packages under this many MB")
@@ -281,7 +361,7 @@ def main(argv=None) -> None:
         return
 
     from bench.profiles import smoke_profile
-    from bench.stack import app_environment, prepare_database
+    from bench.stack import app_environment, prepare_database, reset_run_state
 
     profile = smoke_profile()
     profile = replace(
@@ -289,6 +369,7 @@ def main(argv=None) -> None:
     )
     if args.prepare:
         prepare_database(profile, fresh=False)
+    reset_run_state(profile)  # stock back, earlier runs' orders gone: the same requests every time
     env = app_environment(profile, web_port=8000)
     web = measure_web(env, args.rounds)
     if args.modules:
@@ -308,6 +389,15 @@ def main(argv=None) -> None:
         f"Receipt renderer (fpdf) loaded: {'yes' if 'fpdf' in loaded else 'NO'}; alembic loaded: "
         f"{'yes' if 'alembic' in loaded else 'no'}"
     )
+    if args.gunicorn:
+        for preload in (False, True):
+            reset_run_state(profile)
+            served = measure_gunicorn(profile, args.rounds, preload=preload)
+            verdict = "within" if served["peak_mb"] < WEB_TARGET_MB else "OVER"
+            print(
+                f"gunicorn worker{' (--preload)' if preload else ''}: peak {served['peak_mb']:.1f} MB ({verdict}), "
+                f"resident {served['rss_mb']:.1f} MB, proportional (Pss) {served['pss_mb']:.1f} MB"
+            )
     if args.worker:
         peak = measure_worker(profile, env, args.worker_seconds)
         verdict = "within" if peak < WORKER_TARGET_MB else "OVER"
