@@ -18,8 +18,9 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return env | {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "SECRET_KEY": "process-imports-test"}
 
 
-def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=ROOT, env=_environment(tmp_path), capture_output=True, text=True, timeout=120)
+def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = _environment(tmp_path) | env
+    return subprocess.run(args, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
 
 
 def test_the_web_app_loads_the_receipt_renderer_but_not_the_migration_tools(tmp_path):
@@ -30,6 +31,29 @@ def test_the_web_app_loads_the_receipt_renderer_but_not_the_migration_tools(tmp_
     assert {"flask", "checkout", "storefront", "admin"} <= loaded
     assert "fpdf" in loaded  # receipts download from the status page: the renderer is part of the worker
     assert not loaded & {"flask_migrate", "alembic", "mako"}  # about 10 MB a worker never uses
+
+
+def test_loading_the_app_opens_no_connection_and_starts_no_thread(tmp_path):
+    """What makes `gunicorn --preload` safe: nothing made before the fork is shared by the workers after it.
+
+    The addresses point where nothing listens: a connection tried while loading would fail the import.
+    """
+    probe = (
+        "import json, os, threading, wsgi; "
+        "paths = [f'/proc/self/fd/{fd}' for fd in os.listdir('/proc/self/fd')]; "
+        "links = [os.readlink(path) for path in paths if os.path.lexists(path)]; "  # listdir's own fd is gone
+        "print(json.dumps([threading.active_count(), [link for link in links if link.startswith('socket:')]]))"
+    )
+    answer = _run(
+        [sys.executable, "-c", probe],
+        tmp_path,
+        DATABASE_URL="postgresql+psycopg://chatout@127.0.0.1:9/chatout",
+        REDIS_URL="redis://127.0.0.1:9/0",
+    )
+    assert answer.returncode == 0, answer.stderr
+    threads, sockets = json.loads(answer.stdout.splitlines()[-1])
+    assert threads == 1
+    assert sockets == []
 
 
 def test_flask_db_commands_still_migrate(tmp_path):
