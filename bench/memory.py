@@ -295,6 +295,7 @@ def measure_gunicorn(profile, rounds: int, *, preload: bool) -> dict:
         return {
             "peak_mb": status_mb("VmHWM", worker),
             "rss_mb": status_mb("VmRSS", worker),
+            "anon_mb": status_mb("RssAnon", worker),  # the rest of the resident set: mapped files (libraries)
             "pss_mb": int(pss[1]) / 1024,
         }
     finally:
@@ -396,7 +397,8 @@ def main(argv=None) -> None:
             verdict = "within" if served["peak_mb"] < WEB_TARGET_MB else "OVER"
             print(
                 f"gunicorn worker{' (--preload)' if preload else ''}: peak {served['peak_mb']:.1f} MB ({verdict}), "
-                f"resident {served['rss_mb']:.1f} MB, proportional (Pss) {served['pss_mb']:.1f} MB"
+                f"resident {served['rss_mb']:.1f} MB (anonymous {served['anon_mb']:.1f}), "
+                f"proportional (Pss) {served['pss_mb']:.1f} MB"
             )
     if args.worker:
         peak = measure_worker(profile, env, args.worker_seconds)
