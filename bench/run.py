@@ -58,6 +58,7 @@ make bench-smoke    # every scenario for a moment at tiny scale; what CI runs
 WEB_CONCURRENCY=9 make bench                                   # other gunicorn worker counts
 .venv/bin/python -m bench.run --only checkout,pages            # some scenarios after a fix (docs untouched)
 .venv/bin/python -m bench.seed_orders --database-url postgresql://postgres@127.0.0.1:5432/chatout_bench
+.venv/bin/python -m bench.memory --gunicorn --worker           # memory: a worker's peak and where it goes
 ```
 
 Needs PostgreSQL 15 on 127.0.0.1:5432 (user `postgres`, trust auth), Redis on 127.0.0.1:6379 and `wrk`
