@@ -23,7 +23,7 @@ def enable_migrations(app: Flask) -> None:
     """Flask-Migrate on `app`, once: what Alembic's env.py and the `flask db` commands read from the app.
 
     Only the commands (and the tests) that migrate call this: Flask-Migrate brings Alembic, Mako and Pygments,
-    about 10 MB that a web worker or the queue worker would carry for nothing (issue 18).
+    about 8 MB that a web worker or the queue worker would carry for nothing (issue 18).
     """
     if "migrate" in app.extensions:
         return

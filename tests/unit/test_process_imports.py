@@ -30,7 +30,7 @@ def test_the_web_app_loads_the_receipt_renderer_but_not_the_migration_tools(tmp_
     loaded = set(json.loads(answer.stdout.splitlines()[-1]))
     assert {"flask", "checkout", "storefront", "admin"} <= loaded
     assert "fpdf" in loaded  # receipts download from the status page: the renderer is part of the worker
-    assert not loaded & {"flask_migrate", "alembic", "mako"}  # about 10 MB a worker never uses
+    assert not loaded & {"flask_migrate", "alembic", "mako"}  # about 8 MB a worker never uses
 
 
 def test_loading_the_app_opens_no_connection_and_starts_no_thread(tmp_path):
