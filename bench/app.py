@@ -8,6 +8,7 @@ gunicorn serves `bench.app:app` only during a benchmark run; the routes never ex
                       costs with no queries and no template work.
 """
 
+import gc
 from functools import lru_cache
 
 from flask import Blueprint, Response
@@ -47,3 +48,5 @@ def static(size: int):
 
 app = create_app()
 app.register_blueprint(bench_blueprint)
+gc.collect()  # as wsgi.py does
+gc.freeze()

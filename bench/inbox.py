@@ -24,18 +24,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from checkout import create_app
+from checkout.cli import MIGRATIONS, enable_migrations
 from checkout.extensions import db
 from checkout.models import Contact, Conversation, Message, Order, StaffUser
 from checkout.staff import inbox
 
 TARGET_MS = 50.0
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 STAFF = 6
 CHUNK = 5_000
 PASSWORD = "bench inbox password"
@@ -66,6 +67,7 @@ def _fresh_schema(url: str) -> None:
         db.drop_all()
         db.session.execute(sql("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
+    enable_migrations(current_app)
     upgrade(directory=str(MIGRATIONS))
 
 

@@ -58,6 +58,7 @@ make bench-smoke    # every scenario for a moment at tiny scale; what CI runs
 WEB_CONCURRENCY=9 make bench                                   # other gunicorn worker counts
 .venv/bin/python -m bench.run --only checkout,pages            # some scenarios after a fix (docs untouched)
 .venv/bin/python -m bench.seed_orders --database-url postgresql://postgres@127.0.0.1:5432/chatout_bench
+.venv/bin/python -m bench.memory --gunicorn --worker           # memory: a worker's peak and where it goes
 ```
 
 Needs PostgreSQL 15 on 127.0.0.1:5432 (user `postgres`, trust auth), Redis on 127.0.0.1:6379 and `wrk`
@@ -66,7 +67,7 @@ Needs PostgreSQL 15 on 127.0.0.1:5432 (user `postgres`, trust auth), Redis on 12
 choose others); logs of gunicorn, the queue worker and
 every wrk run go to a `chatout-bench-*` folder in the temporary directory (printed at the start)."""
 
-METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 2 × cores + 1) serving `bench.app:app`,
+METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 2 × cores + 1, `--preload`) serving `bench.app:app`,
   which is `create_app()` plus two reference routes that exist only there; one queue worker
   (`flask --app wsgi worker --workers 4`) on Redis, at `nice 10` as `docs/deploy.md` runs it; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
   in the harness process. Configuration only through the environment, as in production

@@ -100,9 +100,14 @@ def ratio_row(scenario: str, figure: float, reference: float, reference_text: st
 
 
 def warm_up(bench: Bench) -> None:
-    """Every worker imports, connects and renders once before anything is measured."""
+    """Every worker connects and renders once before anything is measured.
+
+    A worker's first request (the first connection, the mappers configured, the first statements and templates
+    compiled, and under --preload the copies of the shared pages it writes) took 0.9–1.1 s in smoke runs on a
+    loaded machine: each warm-up lasts long enough for it to finish.
+    """
     for path in ("/bench/floor", CATALOG_PATH, f"/p/{PRODUCT_SLUG}"):
-        bench.get(path, "warm_up", duration=bench.profile.warmup)
+        bench.get(path, "warm_up", duration=max(bench.profile.warmup, 2.0))
 
 
 @dataclass(frozen=True)

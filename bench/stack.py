@@ -1,7 +1,7 @@
 """The stack under test, started the way production runs it, on its own database and Redis database.
 
-- gunicorn (sync workers, WEB_CONCURRENCY or 2 × cores + 1) serving bench.app:app — the production app
-  plus the two reference routes — configured only through the environment, like production;
+- gunicorn (sync workers, WEB_CONCURRENCY or 2 × cores + 1, --preload) serving bench.app:app — the production
+  app plus the two reference routes — configured only through the environment, like production;
 - one queue worker, `flask --app wsgi worker --workers 4`, on Redis, at `nice 10` as docs/deploy.md runs it
   beside the web server;
 - the fake WhatsApp Graph API from tests/fakes, in this process, recording when each message arrives.
@@ -284,6 +284,7 @@ class Stack:
             "gunicorn",
             [
                 str(VENV_BIN / "gunicorn"),
+                "--preload",  # as docs/deploy.md runs it: the app loaded once, before the workers fork
                 "--workers",
                 str(self.profile.web_workers),
                 "--bind",

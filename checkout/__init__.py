@@ -8,8 +8,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import nudges
 from checkout.config import DEFAULT_INSTANCE_PATH, load_config
-from checkout.database import configure_sqlite, include_in_autogenerate
-from checkout.extensions import compress, csrf, db, limiter, login_manager, migrate
+from checkout.database import configure_sqlite
+from checkout.extensions import compress, csrf, db, limiter, login_manager
 from checkout.web import cross_site, integer_input, json_input, security_headers
 from checkout.web.json_errors import error_body
 
@@ -34,9 +34,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     from checkout import models  # noqa: F401  (registers every table)
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, include_object=include_in_autogenerate
-    )
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"

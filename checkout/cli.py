@@ -1,13 +1,14 @@
 """`flask` commands: database set-up, the demo store, staff accounts."""
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from checkout import jobs, outbox
+from checkout.database import include_in_autogenerate
 from checkout.demo.store import seed_demo_store
 from checkout.extensions import db
 from checkout.models import Product, StaffUser
@@ -15,11 +16,57 @@ from checkout.models.staff import ROLES
 from checkout.notifications import run_scheduled_work
 from checkout.staff.accounts import StaffAccountError, create_staff_member
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def enable_migrations(app: Flask) -> None:
+    """Flask-Migrate on `app`, once: what Alembic's env.py and the `flask db` commands read from the app.
+
+    Only the commands (and the tests) that migrate call this: Flask-Migrate brings Alembic, Mako and Pygments,
+    about 8 MB that a web worker or the queue worker would carry for nothing (issue 18).
+    """
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True, include_object=include_in_autogenerate)
+
+
+class MigrationCommands(click.Group):
+    """`flask db …`, Flask-Migrate's command group, loaded when a `db` command is parsed rather than at start."""
+
+    def __init__(self, app: Flask):
+        super().__init__("db", help="Perform database migrations (Flask-Migrate).")
+        self.app = app
+
+    def _commands(self) -> click.Group:
+        enable_migrations(self.app)
+        from flask_migrate.cli import db as commands
+
+        # Its options (--directory, -x) and its callback (which hands them to the subcommands) become this group's.
+        self.params, self.callback = commands.params, commands.callback
+        return commands
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        self._commands()
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx):
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._commands().get_command(ctx, name)
+
 
 def register(app: Flask) -> None:
+    app.cli.add_command(MigrationCommands(app))
+
     @app.cli.command("init-db")
     def init_db():
         """Create or upgrade the database schema to the latest migration."""
+        enable_migrations(app)
+        from flask_migrate import upgrade
+
         upgrade()
         click.echo("Database is up to date.")
 

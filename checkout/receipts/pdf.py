@@ -5,6 +5,7 @@ are each other's fallback and HarfBuzz shapes the text (joined Arabic, Devanagar
 character prints as the customer typed it. fpdf2 embeds only the glyphs used, so a receipt stays small.
 """
 
+import gc
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -71,7 +72,13 @@ def render_receipt(receipt: Receipt) -> bytes:
     _totals(pdf, receipt)
     _payment(pdf, receipt)
     _closing(pdf, receipt)
-    return bytes(pdf.output())
+    body = bytes(pdf.output())
+    # fpdf2's parsed fonts hold each other in reference cycles: about 3 MB a receipt that would wait for the next
+    # full collection, and a few receipts' worth add up in a worker (issue 18's memory budget). The collection
+    # is cheap: wsgi.py leaves what was loaded at start out of it.
+    del pdf
+    gc.collect()
+    return body
 
 
 def _new_document(receipt: Receipt) -> _ReceiptDocument:

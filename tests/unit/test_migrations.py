@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from checkout import create_app
+from checkout.cli import enable_migrations
 from checkout.database import POSTGRES_ONLY_INDEXES, include_in_autogenerate
 from checkout.extensions import db
 from tests.conftest import ON_POSTGRES, POSTGRES_URL
@@ -35,6 +36,7 @@ def empty_database_url(tmp_path):
 
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_database_url):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    enable_migrations(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -54,6 +56,7 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_datab
 
 def test_0012_writes_opening_balances_so_on_hand_equals_the_ledger(empty_database_url):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    enable_migrations(app)
     with app.app_context():
         upgrade(revision="0009")
         with db.engine.begin() as connection:
