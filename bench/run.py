@@ -30,7 +30,7 @@ SCENARIOS = {
     "pages": (scenarios.measure_pages,),
     "webhooks": (scenarios.measure_webhook_ack, scenarios.drain),
     "webhook_apart": (new_paths.measure_webhook_apart,),
-    "checkout": (scenarios.measure_checkout,),
+    "checkout": (scenarios.measure_checkout, scenarios.measure_checkout_cost),
     "burst": (scenarios.measure_webhook_burst,),
     "payments": (new_paths.measure_payment_burst, scenarios.drain),
     "couriers": (new_paths.measure_courier_burst,),

@@ -6,7 +6,9 @@ static page of the same size (/bench/static/<bytes>). Absolute numbers depend on
 ratios say what the application itself costs.
 """
 
+import json
 import re
+import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -313,6 +315,30 @@ def measure_checkout_at_fixed_rate(bench: Bench, carts_dir: Path, checkouts_per_
         f"{ms(result.p('checkout', 50))}, POST p95 {ms(result.p('checkout_post', 95))}, handoff p95 "
         f"{ms(result.p('handoff', 95))}; floor at the same rate p50 {ms(floor_series.p('floor', 50))}."
     )
+
+
+def measure_checkout_cost(bench: Bench) -> None:
+    """The checkout's CPU and SQL statements, one at a time in a process of its own (bench/cpu_budget.py).
+
+    CPU time barely depends on what else the machine does; statements not at all. Both against issue 18's
+    budgets for a whole checkout: the POST and the hand-off page it leads to.
+    """
+    from bench.cpu_budget import CHECKOUT_CPU_BUDGET_MS, CHECKOUT_STATEMENT_BUDGET
+
+    out = Path(bench.run_dir) / "checkout_cost.json"
+    count = 60 if bench.profile.name == "full" else 10
+    command = [str(bench_stack.VENV_BIN / "python"), "-m", "bench.cpu_budget", "--count", str(count)]
+    command += ["--database", bench.profile.database, "--redis-url", bench.profile.redis_url, "--json", str(out)]
+    with open(Path(bench.run_dir) / "cpu_budget.log", "w") as log:
+        subprocess.run(command, cwd=bench_stack.ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=600, check=True)
+    cost = json.loads(out.read_text())
+    bench.report.add(
+        Row("checkout: CPU per checkout, in process", f"{cost['cpu_ms']:.1f} ms",
+            ratio=f"POST {cost['post_cpu_ms']:.1f} + page {cost['handoff_cpu_ms']:.1f}",
+            target=f"≤ {CHECKOUT_CPU_BUDGET_MS:g} ms", passed=cost["cpu_ms"] <= CHECKOUT_CPU_BUDGET_MS),
+        Row("checkout: SQL statements per checkout", str(cost["statements"]),
+            target=f"≤ {CHECKOUT_STATEMENT_BUDGET}", passed=cost["statements"] <= CHECKOUT_STATEMENT_BUDGET),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -625,30 +651,38 @@ def time_desk_query(bench: Bench, session: requests.Session, query: DeskQuery) -
     return timings
 
 
+DESK_RUNS = 3  # issue 18: every filter under the target in three consecutive runs, not in one lucky run
+
+
 def measure_order_desk(bench: Bench) -> None:
+    """Every desk query timed in DESK_RUNS consecutive runs (the whole set, then again); each run's p95 shown."""
     session = staff_session(bench)
     with bench.db() as conn:
         orders = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+    queries = desk_queries(bench, session)
+    runs = [[time_desk_query(bench, session, query) for query in queries] for _ in range(DESK_RUNS)]
     slow = []
-    for query in desk_queries(bench, session):
-        timings = time_desk_query(bench, session, query)
-        p95 = percentile(timings, 95)
-        passed = bool(timings) and p95 < ADMIN_TARGET_MS
+    for number, query in enumerate(queries):
+        timings = [run[number] for run in runs]
+        p95s = [percentile(run_timings, 95) for run_timings in timings]
+        passed = all(timings) and max(p95s) < ADMIN_TARGET_MS
         if not passed:
             slow.append(query.url)
+        everything = [timing for run_timings in timings for timing in run_timings]
         bench.report.add(
             Row(
                 f"order desk: {query.name}",
-                f"p95 {ms(p95)}",
-                ratio=f"p50 {ms(percentile(timings, 50))}",
-                target=f"p95 < {ADMIN_TARGET_MS:.0f} ms",
+                "p95 " + " / ".join(ms(p95) for p95 in p95s),
+                ratio=f"p50 {ms(percentile(everything, 50))}",
+                target=f"p95 < {ADMIN_TARGET_MS:.0f} ms in each of {DESK_RUNS} runs",
                 passed=passed,
             )
         )
     bench.figures["slow_desk_urls"] = slow
     bench.report.notes.append(
         f"order desk: {orders:,} orders in the database; one staff member, requests one after another "
-        f"({bench.profile.admin_samples} timed per query after 2 warm-ups)."
+        f"({bench.profile.admin_samples} timed per query after 2 warm-ups), the whole set run {DESK_RUNS} times "
+        "in a row; each run's p95 shown."
     )
 
 
