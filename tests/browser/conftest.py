@@ -18,8 +18,9 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from checkout.extensions import db
-from checkout.models import Category
-from tests.factories import make_product, make_store
+from checkout.models import Category, Order, Variant
+from tests.factories import customer, make_order, make_product, make_store
+from tests.fakes.stripe_api import FakeStripe
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, never a downloaded one: `playwright install` is not part of this project.
@@ -98,6 +99,31 @@ def seed_test_shop() -> None:
         options=[{"Colour": "Maroon"}, {"Colour": "Gold"}],
     )
     make_product("Cast Iron Tawa", price_minor=89900, stock=12, category=kitchen, sku="TAW")
+
+
+def card_paid_tawa_order(fake_stripe: FakeStripe) -> Order:
+    """In the test shop: Asha's order of one tawa, paid in full by card through Stripe (the local fake), and a
+    manager, Meera, to act on it. Call inside a seed (an app context)."""
+    from checkout.payments.events import process_payment_event, store_event
+    from checkout.payments.stripe_checkout import StripeProvider
+    from tests.admin_helpers import make_staff
+
+    seed_test_shop()
+    tawa = Variant.query.filter_by(sku="TAW-0").one()
+    order = make_order([(tawa, 1)], details=customer(name="Asha Kumar", payment_method="transfer"))
+    make_staff("manager", email="manager@sunrise.example.com", name="Meera")
+    link = StripeProvider.from_config().request(order, order.balance_minor, order.currency, reference="R1")
+    event = fake_stripe.pay(link.provider_reference)
+    assert process_payment_event(store_event("stripe", event.event_id, event.raw_body).id) == "paid"
+    return Order.query.one()
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """Stripe's API and webhooks, faked over HTTP on 127.0.0.1 (tests/fakes/stripe_api.py)."""
+    fake = FakeStripe(timeout_seconds=2)
+    yield fake
+    fake.close()
 
 
 @pytest.fixture

@@ -5,33 +5,17 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkout.models import Order, Variant
-from checkout.payments.events import process_payment_event, store_event
-from checkout.payments.stripe_checkout import StripeProvider
-from tests.admin_helpers import PASSWORD, make_staff
-from tests.browser.conftest import DESKTOP, MOBILE, seed_test_shop
-from tests.factories import customer, make_order
+from checkout.models import Order
+from tests.admin_helpers import PASSWORD
+from tests.browser.conftest import DESKTOP, MOBILE, card_paid_tawa_order
 from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def fake_stripe():
-    fake = FakeStripe(timeout_seconds=2)
-    yield fake
-    fake.close()
-
-
 def seed_card_paid_order(fake_stripe: FakeStripe):
     def seed():
-        seed_test_shop()
-        tawa = Variant.query.filter_by(sku="TAW-0").one()
-        order = make_order([(tawa, 1)], details=customer(name="Asha Kumar", payment_method="transfer"))
-        make_staff("manager", email="manager@sunrise.example.com", name="Meera")
-        link = StripeProvider.from_config().request(order, order.balance_minor, order.currency, reference="R1")
-        event = fake_stripe.pay(link.provider_reference)
-        assert process_payment_event(store_event("stripe", event.event_id, event.raw_body).id) == "paid"
+        card_paid_tawa_order(fake_stripe)
 
     return seed
 

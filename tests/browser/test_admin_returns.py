@@ -9,33 +9,16 @@ from sqlalchemy import select
 from checkout.models import Order, ReturnRequest, Variant
 from checkout.orders import returns
 from checkout.orders.lifecycle import OrderStatus, transition
-from checkout.payments.events import process_payment_event, store_event
-from checkout.payments.stripe_checkout import StripeProvider
-from tests.admin_helpers import PASSWORD, make_staff
-from tests.browser.conftest import DESKTOP, MOBILE, seed_test_shop
-from tests.factories import customer, make_order
+from tests.admin_helpers import PASSWORD
+from tests.browser.conftest import DESKTOP, MOBILE, card_paid_tawa_order
 from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def fake_stripe():
-    fake = FakeStripe(timeout_seconds=2)
-    yield fake
-    fake.close()
-
-
 def seed_delivered_order_with_a_return(fake_stripe: FakeStripe):
     def seed():
-        seed_test_shop()
-        tawa = Variant.query.filter_by(sku="TAW-0").one()
-        order = make_order([(tawa, 1)], details=customer(name="Asha Kumar", payment_method="transfer"))
-        make_staff("manager", email="manager@sunrise.example.com", name="Meera")
-        link = StripeProvider.from_config().request(order, order.balance_minor, order.currency, reference="R1")
-        event = fake_stripe.pay(link.provider_reference)
-        assert process_payment_event(store_event("stripe", event.event_id, event.raw_body).id) == "paid"
-        order = Order.query.one()
+        order = card_paid_tawa_order(fake_stripe)
         for status in (OrderStatus.CONFIRMED, OrderStatus.PREPARING, OrderStatus.SHIPPED):
             transition(order, status, actor="Test Staff")
         transition(order, OrderStatus.OUT_FOR_DELIVERY, actor="Test Staff")

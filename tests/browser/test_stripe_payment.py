@@ -14,18 +14,11 @@ from checkout.payments.providers import REQUEST_ON_DEMAND, REQUEST_WHEN_STAFF_CO
 from checkout.payments.requests import request_payment
 from tests.browser.conftest import seed_test_shop
 from tests.factories import customer, make_order, make_store
-from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.browser
 
 WEBHOOK = "/webhooks/payments/stripe"
-
-
-@pytest.fixture
-def fake_stripe():
-    fake = FakeStripe(timeout_seconds=2)
-    yield fake
-    fake.close()
 
 
 def seed_stripe_shop_with_an_order():
