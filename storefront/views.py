@@ -173,11 +173,13 @@ def add_to_cart():
     return redirect(url_for("storefront.cart_page"))
 
 
-def _cart_context():
-    """The cart priced as an order would be, each change since the shopper last looked told once."""
+def _cart_context(available: dict[int, int] | None = None):
+    """The cart priced as an order would be, each change since the shopper last looked told once.
+
+    `available`: the stock of the cart's lines, when the change just made read it."""
     settings = get_store_settings()
     cart = shopping_cart.current_cart(session)
-    priced = carts.price_cart(cart, "delivery", settings)
+    priced = carts.price_cart(cart, "delivery", settings, available)
     for note in priced.notes:
         flash(note.message, "warning")
     carts.record_shown(cart, priced)
@@ -194,13 +196,13 @@ def _cart_context():
     )
 
 
-def _render_cart(status: int = 200):
+def _render_cart(status: int = 200, available: dict[int, int] | None = None):
     page = render_page_or_block(
         "storefront/cart.html",
         "cart",
         page_only=lambda: {"waiting_orders": _waiting_orders()},
         fragment=wants_fragment(),  # a swapped cart brings the badge and the flashed messages with it
-        **_cart_context(),
+        **_cart_context(available),
     )
     return page, status
 
@@ -221,8 +223,10 @@ def update_cart():
     if not form.validate():
         flash("Quantities must be whole numbers from 0 to 99.", "error")
         return _render_cart(422) if wants_fragment() else redirect(url_for("storefront.cart_page"))
-    shopping_cart.set_quantity(session, form.variant_id.data, form.quantity.data)
-    return _render_cart() if wants_fragment() else redirect(url_for("storefront.cart_page"))
+    change = shopping_cart.set_quantity(session, form.variant_id.data, form.quantity.data)
+    if not wants_fragment():
+        return redirect(url_for("storefront.cart_page"))
+    return _render_cart(available=change.available if change is not None else None)
 
 
 @bp.post("/cart/code")

@@ -14,19 +14,23 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from checkout.extensions import db
-from checkout.models.carts import Cart
+from checkout.models.carts import Cart, CartLine
 from checkout.models.catalog import Variant
 from checkout.models.coupons import Coupon
 from checkout.models.orders import Order
 
 
-def lock_cart(token: str) -> Cart | None:
-    """Load and lock the cart with this token, read afresh; None if there is none.
+def lock_cart(token: str, *, with_items: bool = True) -> Cart | None:
+    """Load and lock the cart with this token, read afresh with its lines in one query (only the cart's row is
+    locked); None if there is none. `with_items`: their variants and products too.
 
     Two changes of one cart at once (a double tap) go one after the other, so neither adds a line twice.
     """
-    query = select(Cart).where(Cart.token == token).with_for_update()
-    return db.session.scalar(query.execution_options(populate_existing=True))
+    lines = joinedload(Cart.lines)
+    if with_items:
+        lines = lines.joinedload(CartLine.variant).joinedload(Variant.product)
+    query = select(Cart).where(Cart.token == token).options(lines).with_for_update(of=Cart)
+    return db.session.scalars(query.execution_options(populate_existing=True)).unique().first()
 
 
 def lock_order(order_id: int) -> Order | None:
