@@ -217,10 +217,12 @@ def add_items(token: str, lines: list[tuple[int, int]]) -> list[CartNote]:
     return notes
 
 
-def set_item_quantity(token: str, variant_id: int, quantity: int) -> CartChange:
+def set_item_quantity(token: str, variant_id: int, quantity: int, *, read_stock: bool = False) -> CartChange:
     """Set a line's quantity; 0 removes it. Lowering always works; raising stops at what the shop has.
 
     Commits before returning. Raises CartNotFound, or InvalidQuantity outside 0..MAX_LINE_QUANTITY.
+    `read_stock`: read every line's stock even when lowering (CartChange.available), for a caller that prices
+    the cart next: in the change's transaction, the answer then needs no second one.
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_LINE_QUANTITY:
         raise InvalidQuantity(quantity, MAX_LINE_QUANTITY)
@@ -235,7 +237,7 @@ def set_item_quantity(token: str, variant_id: int, quantity: int) -> CartChange:
             raise ProductUnavailable(f"item #{variant_id}")
         variant = line.variant
         given, note, available = quantity, None, None
-        if quantity > line.quantity:
+        if read_stock or quantity > line.quantity:
             # Every line's stock in the one query the changed line needs: the answer shows them all.
             available = available_quantities([line.variant for line in cart.lines])
             given = max(line.quantity, min(quantity, available[variant.id]))

@@ -110,12 +110,13 @@ def add_to_cart(session, variant_id: int, quantity: int) -> carts.CartChange:
 
 
 def set_quantity(session, variant_id: int, quantity: int) -> carts.CartChange | None:
-    """Set a line's quantity; zero removes it. Nothing to change without a cart."""
+    """Set a line's quantity; zero removes it. Nothing to change without a cart. The change reads every line's
+    stock, for the answer that shows them."""
     token = _token(session)
     if token is None:
         return None
     try:
-        change = carts.set_item_quantity(token, variant_id, quantity)
+        change = carts.set_item_quantity(token, variant_id, quantity, read_stock=True)
     except (CartNotFound, CartAlreadyOrdered):
         g.pop("cart", None)
         return None

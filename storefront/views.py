@@ -243,6 +243,8 @@ def update_cart():
             return redirect(url_for("storefront.cart_page"))
         page, status = _render_cart(422)
         return page, status, WHOLE_CART_SWAP
+    if wants_fragment():
+        get_store_settings()  # read in the change's transaction, for the prices of the answer: no second one
     change = shopping_cart.set_quantity(session, form.variant_id.data, form.quantity.data)
     if change is not None and change.note is not None:  # fewer than asked: the stock or the most a line holds
         flash(change.note.message, "warning")

@@ -153,8 +153,9 @@ BUDGETS = {
     # (one query); the cart's last change and the line written. The count for the answer and the badge comes
     # from the cart just written, not read again.
     "cart_add": 4,
-    # The cart locked with its lines, variants and products; the stock of every line (one IN query); the line
-    # and the cart's last change written; the settings for the prices. The cart answered is the one just written.
+    # In one transaction: the settings for the prices; the cart locked with its lines, variants and products; the
+    # stock of every line (one IN query); the line and the cart's last change written. The answer (the line, the
+    # totals, the badge) is priced from the cart just written, nothing read again.
     "cart_update": 5,
     "checkout_page": 5,  # 4, and the checkout's start written on the cart once
     # The settings; the cart (lines, variants, products); the variants locked with their products; the units
