@@ -236,10 +236,11 @@ def set_item_quantity(token: str, variant_id: int, quantity: int, *, read_stock:
         if line is None:
             raise ProductUnavailable(f"item #{variant_id}")
         variant = line.variant
-        given, note, available = quantity, None, None
-        if read_stock or quantity > line.quantity:
-            # Every line's stock in the one query the changed line needs: the answer shows them all.
-            available = available_quantities([line.variant for line in cart.lines])
+        raising = quantity > line.quantity
+        # Every line's stock in the one query a raised line needs: an answer that shows the cart shows them all.
+        available = available_quantities([line.variant for line in cart.lines]) if raising or read_stock else None
+        given, note = quantity, None
+        if raising:
             given = max(line.quantity, min(quantity, available[variant.id]))
             note = _limited(variant, quantity, given, available[variant.id])
         line.quantity, line.seen_price_minor = given, variant.price_minor

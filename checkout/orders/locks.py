@@ -11,7 +11,7 @@ what the transaction that held them last committed. The locks last until the use
 from collections.abc import Iterable
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from checkout.extensions import db
 from checkout.models.carts import Cart, CartLine
@@ -21,16 +21,18 @@ from checkout.models.orders import Order
 
 
 def lock_cart(token: str, *, with_items: bool = True) -> Cart | None:
-    """Load and lock the cart with this token, read afresh with its lines in one query (only the cart's row is
-    locked); None if there is none. `with_items`: their variants and products too.
+    """Load and lock the cart with this token, read afresh, and then its lines (`with_items`: with their variants
+    and products) in a second query; None if there is none.
 
-    Two changes of one cart at once (a double tap) go one after the other, so neither adds a line twice.
+    Two changes of one cart at once (a double tap) go one after the other, so neither adds a line twice. The
+    lines are read after the lock, not joined to it: on PostgreSQL a query that waited for a row lock sees the
+    other tables as they were when it began, which would miss the lines the change it waited for wrote.
     """
-    lines = joinedload(Cart.lines)
+    lines = selectinload(Cart.lines)
     if with_items:
         lines = lines.joinedload(CartLine.variant).joinedload(Variant.product)
-    query = select(Cart).where(Cart.token == token).options(lines).with_for_update(of=Cart)
-    return db.session.scalars(query.execution_options(populate_existing=True)).unique().first()
+    query = select(Cart).where(Cart.token == token).options(lines).with_for_update()
+    return db.session.scalar(query.execution_options(populate_existing=True))
 
 
 def lock_order(order_id: int) -> Order | None:

@@ -149,14 +149,14 @@ BUDGETS = {
     "product": 4,
     # The cart is read in one query (lines, variants and products joined): fewer than from the cookie.
     "cart": 3,
-    # The cart locked and read with its lines (one query); the variant with its product and the units it has left
-    # (one query); the cart's last change and the line written. The count for the answer and the badge comes
-    # from the cart just written, not read again.
-    "cart_add": 4,
-    # In one transaction: the settings for the prices; the cart locked with its lines, variants and products; the
-    # stock of every line (one IN query); the line and the cart's last change written. The answer (the line, the
-    # totals, the badge) is priced from the cart just written, nothing read again.
-    "cart_update": 5,
+    # The cart locked; its lines, read after the lock (a query that waited for it would miss the lines the change
+    # it waited for wrote); the variant with its product and the units it has left (one query); the cart's last
+    # change and the line written. The count for the answer and the badge comes from the cart just written.
+    "cart_add": 5,
+    # In one transaction: the settings for the prices; the cart locked; its lines with their variants and products;
+    # the stock of every line (one IN query); the line and the cart's last change written. The answer (the line,
+    # the totals, the badge) is priced from the cart just written, nothing read again.
+    "cart_update": 6,
     "checkout_page": 5,  # 4, and the checkout's start written on the cart once
     # The settings; the cart (lines, variants, products); the variants locked with their products; the units
     # reserved per variant and held by the phone (one UNION); order, event, line and reservation INSERTs; the

@@ -78,7 +78,7 @@ def csrf_of_cart_page(client) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cart").get_data(as_text=True)).group(1)
 
 
-def test_a_stepper_answers_with_its_line_and_the_totals_badge_and_messages_out_of_band(client, shop):
+def test_a_stepper_answers_with_its_line_and_the_totals_badge_and_messages_out_of_band(app, client, shop):
     client.post("/cart/add", data={"variant_id": shop["kurta"], "quantity": 1}, headers={"HX-Request": "true"})
     client.post("/cart/add", data={"variant_id": shop["tea"], "quantity": 1}, headers={"HX-Request": "true"})
     fields = {"csrf_token": csrf_of_cart_page(client), "variant_id": shop["tea"], "quantity": 3}
@@ -93,6 +93,9 @@ def test_a_stepper_answers_with_its_line_and_the_totals_badge_and_messages_out_o
     assert "₹1,519.00" in body  # subtotal ₹799 + ₹720
     assert "₹1,569.00" in body  # with ₹50 delivery, in the totals and the checkout bar
     assert '<div id="cart-messages" hx-swap-oob="true">' in body
+    fewer = client.post("/cart/update", data=fields | {"quantity": 2}, headers={"HX-Request": "true"})
+    assert 'value="2" inputmode="numeric"' in fewer.get_data(as_text=True) and "₹480.00" in fewer.get_data(as_text=True)
+    assert [line.quantity for line in the_cart(app, client).lines] == [1, 2]
 
 
 def test_a_stepper_asking_for_more_than_is_left_gets_what_is_left_and_is_told(client, shop):
