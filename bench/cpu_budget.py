@@ -60,6 +60,30 @@ def count_statements(app, request: Callable[[], None]) -> int:
     return len(seen)
 
 
+def measure_cart_changes(app, count: int) -> None:
+    """Cart add and update as the storefront's htmx sends them (the fragment, not a redirect), on a cart of
+    at most three lines, as bench/wrk/cart.lua does."""
+    shopper = app.test_client()
+    page = shopper.get(PRODUCT_PATH).get_data(as_text=True)
+    variants = list(dict.fromkeys(re.findall(r'name="variant_id" value="(\d+)"', page)))[:3]
+    htmx = {"HX-Request": "true"}
+    shopper.post("/cart/add", data={"variant_id": variants[0], "quantity": 1}, headers=htmx)
+    csrf = hidden_value(shopper.get("/cart").get_data(as_text=True), "csrf_token")
+    turn = iter(range(10**9))
+
+    def add() -> None:  # each line gains about count / 3 units: well under the most a line may hold
+        variant = variants[next(turn) % len(variants)]
+        shopper.post("/cart/add", data={"variant_id": variant, "quantity": 1}, headers=htmx)
+
+    def update() -> None:
+        number = next(turn)
+        fields = {"csrf_token": csrf, "variant_id": variants[number % len(variants)], "quantity": 1 + number % 3}
+        shopper.post("/cart/update", data=fields, headers=htmx)
+
+    measure("cart add", add, count)
+    measure("cart update", update, count)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="use the smoke database")
@@ -94,6 +118,7 @@ def main(argv=None) -> None:
         client.post("/webhooks/whatsapp", data=body, headers={"X-Hub-Signature-256": sign(body.encode(), APP_SECRET)})
 
     measure("webhook ack", webhook, args.count)
+    measure_cart_changes(app, args.count)
 
     def fill_cart():
         shopper = app.test_client()

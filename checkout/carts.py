@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from checkout.catalog.stock import available_quantities
+from checkout.catalog.stock import available_quantities, reserved_units_column
 from checkout.database import transaction, utcnow
 from checkout.extensions import db
 from checkout.models.carts import Cart, CartLine
@@ -103,10 +103,18 @@ class CartNote:
 
 @dataclass(frozen=True)
 class CartChange:
+    """A committed change. `cart` stays loaded with its lines, variants and products as written, so the answer
+    (the count, the priced cart) reads nothing again."""
+
     cart: Cart
     variant: Variant
     quantity: int  # the line's quantity now; 0 when the line is gone
     note: CartNote | None = None  # set when the line holds less than was asked for
+    available: dict[int, int] | None = None  # units each line's variant can still be sold, when the change read them
+
+    @property
+    def item_count(self) -> int:
+        return item_count(self.cart)
 
 
 def _display_name(variant: Variant) -> str:
@@ -114,15 +122,25 @@ def _display_name(variant: Variant) -> str:
     return f"{variant.product.name} ({label})" if label else variant.product.name
 
 
-def _sellable_variant(variant_id: int) -> Variant:
-    variant = db.session.scalar(select(Variant).where(Variant.id == variant_id).options(selectinload(Variant.product)))
-    if variant is None or not variant.product.is_sellable:
-        raise ProductUnavailable(variant.sku if variant is not None else f"item #{variant_id}")
-    return variant
+# Built once: every add runs it, and building it costs about as much CPU as running it.
+_VARIANT_WITH_RESERVED = (
+    select(Variant, reserved_units_column(bindparam("now")))
+    .where(Variant.id == bindparam("variant_id"))
+    .options(joinedload(Variant.product))
+)
 
 
-def _locked_open_cart(token: str) -> Cart | None:
-    cart = locks.lock_cart(token) if is_cart_token(token) else None
+def _sellable_variant(variant_id: int) -> tuple[Variant, int]:
+    """The variant with its product, and the units the shop can sell now, in one query."""
+    row = db.session.execute(_VARIANT_WITH_RESERVED, {"variant_id": variant_id, "now": utcnow()}).first()
+    if row is None or not row[0].product.is_sellable:
+        raise ProductUnavailable(row[0].sku if row is not None else f"item #{variant_id}")
+    variant, reserved = row
+    return variant, available_quantities([variant], reserved={variant.id: int(reserved)})[variant.id]
+
+
+def _locked_open_cart(token: str, *, with_items: bool = True) -> Cart | None:
+    cart = locks.lock_cart(token, with_items=with_items) if is_cart_token(token) else None
     if cart is not None and cart.order_id is not None:
         raise CartAlreadyOrdered()
     return cart
@@ -159,19 +177,18 @@ def add_item(token: str, variant_id: int, quantity: int, *, start_channel: str |
 
 
 def _add_item(token: str, variant_id: int, quantity: int, start_channel: str | None) -> CartChange:
-    with transaction():
-        cart = _locked_open_cart(token)
+    with transaction(keep_loaded=True):
+        cart = _locked_open_cart(token, with_items=False)  # the new line's variant is read with its stock
         if cart is None:
             if start_channel is None or not is_cart_token(token):
                 raise CartNotFound()
             cart = Cart(token=token, channel=start_channel)
             db.session.add(cart)
-        variant = _sellable_variant(variant_id)
+        variant, available = _sellable_variant(variant_id)
         line = next((line for line in cart.lines if line.variant_id == variant_id), None)
         if line is None and len(cart.lines) >= MAX_CART_LINES:
             raise CartFull(MAX_CART_LINES)
         held = line.quantity if line is not None else 0
-        available = available_quantities([variant])[variant.id]
         if available <= held:
             raise OutOfStock([Shortage(variant.sku, _display_name(variant), held + quantity, available)])
         given = min(held + quantity, MAX_LINE_QUANTITY, available)
@@ -200,16 +217,18 @@ def add_items(token: str, lines: list[tuple[int, int]]) -> list[CartNote]:
     return notes
 
 
-def set_item_quantity(token: str, variant_id: int, quantity: int) -> CartChange:
+def set_item_quantity(token: str, variant_id: int, quantity: int, *, read_stock: bool = False) -> CartChange:
     """Set a line's quantity; 0 removes it. Lowering always works; raising stops at what the shop has.
 
     Commits before returning. Raises CartNotFound, or InvalidQuantity outside 0..MAX_LINE_QUANTITY.
+    `read_stock`: read every line's stock even when lowering (CartChange.available), for a caller that prices
+    the cart next: in the change's transaction, the answer then needs no second one.
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_LINE_QUANTITY:
         raise InvalidQuantity(quantity, MAX_LINE_QUANTITY)
     if quantity == 0:
         return remove_item(token, variant_id)
-    with transaction():
+    with transaction(keep_loaded=True):
         cart = _locked_open_cart(token)
         if cart is None:
             raise CartNotFound()
@@ -217,19 +236,21 @@ def set_item_quantity(token: str, variant_id: int, quantity: int) -> CartChange:
         if line is None:
             raise ProductUnavailable(f"item #{variant_id}")
         variant = line.variant
+        raising = quantity > line.quantity
+        # Every line's stock in the one query a raised line needs: an answer that shows the cart shows them all.
+        available = available_quantities([line.variant for line in cart.lines]) if raising or read_stock else None
         given, note = quantity, None
-        if quantity > line.quantity:
-            available = available_quantities([variant])[variant.id]
-            given = max(line.quantity, min(quantity, available))
-            note = _limited(variant, quantity, given, available)
+        if raising:
+            given = max(line.quantity, min(quantity, available[variant.id]))
+            note = _limited(variant, quantity, given, available[variant.id])
         line.quantity, line.seen_price_minor = given, variant.price_minor
         _touch(cart)
-    return CartChange(cart, variant, given, note)
+    return CartChange(cart, variant, given, note, available)
 
 
 def remove_item(token: str, variant_id: int) -> CartChange | None:
     """Take a variant's line out of the cart (nothing to do if it is not there). Commits before returning."""
-    with transaction():
+    with transaction(keep_loaded=True):
         cart = _locked_open_cart(token)
         if cart is None:
             raise CartNotFound()
@@ -337,16 +358,22 @@ class PricedCart:
         return self.quote.lines
 
 
-def price_cart(cart: Cart | None, fulfilment: str, settings: StoreSettings) -> PricedCart:
+def price_cart(
+    cart: Cart | None, fulfilment: str, settings: StoreSettings, available: dict[int, int] | None = None
+) -> PricedCart:
     """What the cart costs now, through the pricing every channel uses, and a note for each line that changed.
 
     A line whose product is no longer sold is left out of the total and named; a sold-out line, or one
     asking for more than is left, stays (placing the order refuses it with the numbers) and is named; a
     price different from the one the shopper last saw is named with both prices. Writes nothing.
+    `available`: the units each line's variant can still be sold, when a change just read them (CartChange).
     """
     lines = list(cart.lines) if cart is not None else []
     sellable = [line for line in lines if line.variant.product.is_sellable]
-    available = available_quantities([line.variant for line in sellable])
+    if available is None or any(line.variant_id not in available for line in sellable):
+        available = available_quantities([line.variant for line in sellable])
+    else:
+        available = {line.variant_id: available[line.variant_id] for line in sellable}
     money = lambda amount: format_money(amount, settings.currency, settings.locale)  # noqa: E731
     notes = []
     for line in lines:

@@ -71,6 +71,14 @@ def cart_item_count(session) -> int:
     return carts.item_count(current_cart(session)) if _token(session) else 0
 
 
+def _keep_changed(change: carts.CartChange | None) -> None:
+    """The rest of the request (the answer, the badge) uses the cart the change left loaded: no second read."""
+    if change is not None:
+        g.cart = change.cart
+    else:
+        g.pop("cart", None)
+
+
 def checkout_key(session) -> str:
     """The key of the current cart's checkout attempt, given with the cart."""
     reserve_cart(session)
@@ -97,20 +105,22 @@ def add_to_cart(session, variant_id: int, quantity: int) -> carts.CartChange:
     except CartAlreadyOrdered:
         _start(session, carts.new_cart_token(), _placed_keys(session), new=True)
         change = carts.add_item(reserve_cart(session), variant_id, quantity, start_channel="website")
-    g.pop("cart", None)
+    _keep_changed(change)
     return change
 
 
 def set_quantity(session, variant_id: int, quantity: int) -> carts.CartChange | None:
-    """Set a line's quantity; zero removes it. Nothing to change without a cart."""
+    """Set a line's quantity; zero removes it. Nothing to change without a cart. The change reads every line's
+    stock, for the answer that shows them."""
     token = _token(session)
     if token is None:
         return None
     try:
-        change = carts.set_item_quantity(token, variant_id, quantity)
+        change = carts.set_item_quantity(token, variant_id, quantity, read_stock=True)
     except (CartNotFound, CartAlreadyOrdered):
+        g.pop("cart", None)
         return None
-    g.pop("cart", None)
+    _keep_changed(change)
     return change
 
 

@@ -173,11 +173,13 @@ def add_to_cart():
     return redirect(url_for("storefront.cart_page"))
 
 
-def _cart_context():
-    """The cart priced as an order would be, each change since the shopper last looked told once."""
+def _cart_context(available: dict[int, int] | None = None):
+    """The cart priced as an order would be, each change since the shopper last looked told once.
+
+    `available`: the stock of the cart's lines, when the change just made read it."""
     settings = get_store_settings()
     cart = shopping_cart.current_cart(session)
-    priced = carts.price_cart(cart, "delivery", settings)
+    priced = carts.price_cart(cart, "delivery", settings, available)
     for note in priced.notes:
         flash(note.message, "warning")
     carts.record_shown(cart, priced)
@@ -190,19 +192,36 @@ def _cart_context():
         delivery_fee_minor=priced.quote.delivery_fee_minor,
         available=priced.available,
         quote=quote,  # with the discount code kept on the cart
+        notes=priced.notes,  # already flashed; an answer with one line checks they are all about that line
         code_form=CartCodeForm(formdata=None, data={"coupon_code": cart.coupon_code if cart else ""}),
     )
 
 
-def _render_cart(status: int = 200):
+def _render_cart(status: int = 200, context: dict | None = None):
     page = render_page_or_block(
         "storefront/cart.html",
         "cart",
         page_only=lambda: {"waiting_orders": _waiting_orders()},
         fragment=wants_fragment(),  # a swapped cart brings the badge and the flashed messages with it
-        **_cart_context(),
+        **(context if context is not None else _cart_context()),
     )
     return page, status
+
+
+# A stepper swaps its own line; an answer that is the whole cart says so.
+WHOLE_CART_SWAP = {"HX-Retarget": "#cart", "HX-Reswap": "outerHTML"}
+
+
+def _changed_line(change: carts.CartChange | None, context: dict):
+    """The priced line a quantity change left, when no other line changed since it was shown; else None.
+
+    The whole cart is answered when this line went, or pricing had news of another line (no longer sold and
+    taken out, a new price, fewer left): the shopper sees every line as it is now."""
+    if change is None or change.quantity == 0:
+        return None
+    if any(note.variant_id != change.variant.id for note in context["notes"]):
+        return None
+    return next((line for line in context["lines"] if line.variant.id == change.variant.id), None)
 
 
 def _waiting_orders() -> list:
@@ -220,9 +239,25 @@ def update_cart():
     form = UpdateCartForm()
     if not form.validate():
         flash("Quantities must be whole numbers from 0 to 99.", "error")
-        return _render_cart(422) if wants_fragment() else redirect(url_for("storefront.cart_page"))
-    shopping_cart.set_quantity(session, form.variant_id.data, form.quantity.data)
-    return _render_cart() if wants_fragment() else redirect(url_for("storefront.cart_page"))
+        if not wants_fragment():
+            return redirect(url_for("storefront.cart_page"))
+        page, status = _render_cart(422)
+        return page, status, WHOLE_CART_SWAP
+    if wants_fragment():
+        get_store_settings()  # read in the change's transaction, for the prices of the answer: no second one
+    change = shopping_cart.set_quantity(session, form.variant_id.data, form.quantity.data)
+    if change is not None and change.note is not None:  # fewer than asked: the stock or the most a line holds
+        flash(change.note.message, "warning")
+    if not wants_fragment():
+        return redirect(url_for("storefront.cart_page"))
+    context = _cart_context(change.available if change is not None else None)
+    line = _changed_line(change, context)
+    if line is None:
+        page, status = _render_cart(context=context)
+        return page, status, WHOLE_CART_SWAP
+    # Just the line, and out of band the totals, the badge and the messages: a stepper's answer stays small
+    # however many lines the cart has.
+    return render_template("storefront/_cart_change.html", line=line, fragment=True, **context)
 
 
 @bp.post("/cart/code")

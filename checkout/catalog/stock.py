@@ -135,6 +135,18 @@ def reserved_quantities(
     return {variant_id: int(total) for variant_id, total in db.session.execute(query)}
 
 
+def reserved_units_column(now):
+    """SQL, for a query that reads variants: the units open reservations hold of each at `now` (a time or a
+    bound parameter), so a variant and what it has left come in one statement (`available_quantities` takes
+    them as `reserved`)."""
+    return (
+        select(func.coalesce(func.sum(StockReservation.quantity), 0))
+        .where(StockReservation.variant_id == Variant.id, *open_reservation_filter(now))
+        .correlate(Variant)
+        .scalar_subquery()
+    )
+
+
 def units_held_for_phone(phone: str, *, now: datetime | None = None) -> int:
     """Units held for this phone number's orders, in one aggregate query.
 

@@ -11,21 +11,27 @@ what the transaction that held them last committed. The locks last until the use
 from collections.abc import Iterable
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from checkout.extensions import db
-from checkout.models.carts import Cart
+from checkout.models.carts import Cart, CartLine
 from checkout.models.catalog import Variant
 from checkout.models.coupons import Coupon
 from checkout.models.orders import Order
 
 
-def lock_cart(token: str) -> Cart | None:
-    """Load and lock the cart with this token, read afresh; None if there is none.
+def lock_cart(token: str, *, with_items: bool = True) -> Cart | None:
+    """Load and lock the cart with this token, read afresh, and then its lines (`with_items`: with their variants
+    and products) in a second query; None if there is none.
 
-    Two changes of one cart at once (a double tap) go one after the other, so neither adds a line twice.
+    Two changes of one cart at once (a double tap) go one after the other, so neither adds a line twice. The
+    lines are read after the lock, not joined to it: on PostgreSQL a query that waited for a row lock sees the
+    other tables as they were when it began, which would miss the lines the change it waited for wrote.
     """
-    query = select(Cart).where(Cart.token == token).with_for_update()
+    lines = selectinload(Cart.lines)
+    if with_items:
+        lines = lines.joinedload(CartLine.variant).joinedload(Variant.product)
+    query = select(Cart).where(Cart.token == token).options(lines).with_for_update()
     return db.session.scalar(query.execution_options(populate_existing=True))
 
 

@@ -72,6 +72,7 @@ def shop_with(app, products: int, orders: int):
         return {
             "slug": variants[0].product.slug,
             "variant": variants[0].id,
+            "other_variant": variants[1].id,
             "reference": made[0].reference,
             "token": made[0].status_token,
             "secret": secret,
@@ -82,13 +83,17 @@ def measure(app, data, page: str) -> int:
     client = app.test_client()
     if page.startswith("admin") or page == "webhook":
         sign_in(client, "owner@sunrise.example.com")
-    if page in ("cart", "checkout_page", "checkout_post", "checkout"):
+    if page in ("cart", "checkout_page", "checkout_post", "checkout", "cart_add", "cart_update"):
         client.post("/cart/add", data={"variant_id": data["variant"], "quantity": 1})
+    htmx = {"HX-Request": "true"}
+    if page in ("cart_add", "cart_update"):  # a second line, as a shopper's cart has
+        client.post("/cart/add", data={"variant_id": data["other_variant"], "quantity": 1}, headers=htmx)
     requests = {
         "catalog": lambda: client.get("/"),
         "catalog_cached": lambda: client.get("/"),
         "product": lambda: client.get(f"/p/{data['slug']}"),
         "cart": lambda: client.get("/cart"),
+        "cart_add": lambda: client.post("/cart/add", data={"variant_id": data["variant"], "quantity": 1}, headers=htmx),
         "checkout_page": lambda: client.get("/checkout"),
         "handoff": lambda: client.get(f"/o/{data['token']}/whatsapp"),
         "status_page": lambda: client.get(f"/o/{data['token']}"),
@@ -121,6 +126,10 @@ def measure(app, data, page: str) -> int:
         requests["api_order"] = lambda: client.post(
             "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {data['secret']}"}
         )
+    if page == "cart_update":
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cart").get_data(as_text=True)).group(1)
+        body = {"csrf_token": token, "variant_id": data["variant"], "quantity": 3}  # up, so the stock is checked
+        requests["cart_update"] = lambda: client.post("/cart/update", data=body, headers=htmx)
     if page == "catalog_cached":  # a visitor after the first: the rendered catalog is reused
         client.get("/")
     with counting(app) as statements:
@@ -140,6 +149,14 @@ BUDGETS = {
     "product": 4,
     # The cart is read in one query (lines, variants and products joined): fewer than from the cookie.
     "cart": 3,
+    # The cart locked; its lines, read after the lock (a query that waited for it would miss the lines the change
+    # it waited for wrote); the variant with its product and the units it has left (one query); the cart's last
+    # change and the line written. The count for the answer and the badge comes from the cart just written.
+    "cart_add": 5,
+    # In one transaction: the settings for the prices; the cart locked; its lines with their variants and products;
+    # the stock of every line (one IN query); the line and the cart's last change written. The answer (the line,
+    # the totals, the badge) is priced from the cart just written, nothing read again.
+    "cart_update": 6,
     "checkout_page": 5,  # 4, and the checkout's start written on the cart once
     # The settings; the cart (lines, variants, products); the variants locked with their products; the units
     # reserved per variant and held by the phone (one UNION); order, event, line and reservation INSERTs; the

@@ -293,9 +293,15 @@ def test_cart_quantity_change_and_removal(client, shop):
         "/cart/update", data={"variant_id": shop["kurta_m"], "quantity": 5}, headers={"HX-Request": "true"}
     )
     assert response.status_code == 200
-    assert '<section id="cart"' in response.get_data(as_text=True)
+    # A stepper's answer is its own line, with the totals, the badge and the messages out of band.
+    body = response.get_data(as_text=True)
+    assert f'id="cart-line-{shop["kurta_m"]}"' in body and '<section id="cart"' not in body
     assert cart_in(client) == [[shop["kurta_m"], 5], [shop["kurta_l"], 1]]
-    client.post("/cart/update", data={"variant_id": shop["kurta_l"], "quantity": 0})
+    gone = client.post(
+        "/cart/update", data={"variant_id": shop["kurta_l"], "quantity": 0}, headers={"HX-Request": "true"}
+    )
+    # A line that goes takes the whole cart with it, swapped in place of the one the stepper targets.
+    assert '<section id="cart"' in gone.get_data(as_text=True) and gone.headers["HX-Retarget"] == "#cart"
     assert cart_in(client) == [[shop["kurta_m"], 5]]
     client.post("/cart/remove", data={"variant_id": shop["kurta_m"]})
     assert cart_in(client) == []

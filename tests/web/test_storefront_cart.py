@@ -74,6 +74,54 @@ def test_adding_more_than_the_stock_fills_the_line_to_what_is_left_and_says_so(c
     assert sold_out.status_code == 422 and "only 5 left" in sold_out.get_data(as_text=True)
 
 
+def csrf_of_cart_page(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cart").get_data(as_text=True)).group(1)
+
+
+def test_a_stepper_answers_with_its_line_and_the_totals_badge_and_messages_out_of_band(app, client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta"], "quantity": 1}, headers={"HX-Request": "true"})
+    client.post("/cart/add", data={"variant_id": shop["tea"], "quantity": 1}, headers={"HX-Request": "true"})
+    fields = {"csrf_token": csrf_of_cart_page(client), "variant_id": shop["tea"], "quantity": 3}
+    answer = client.post("/cart/update", data=fields, headers={"HX-Request": "true"})
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "HX-Retarget" not in answer.headers
+    line = body[body.index(f'<li class="cart-line with-stepper" id="cart-line-{shop["tea"]}"') : body.index("</li>")]
+    assert 'value="3"' in line and "₹720.00" in line  # the line's quantity and total, 3 × ₹240
+    assert "Cotton Kurta" not in body  # the other line is left as it is on the page
+    assert re.search(r'id="cart-badge"[^>]*hx-swap-oob="true"[^>]*>4</span>', body)
+    assert re.search(r'<dl class="totals" id="cart-totals" hx-swap-oob="true">', body)
+    assert "₹1,519.00" in body  # subtotal ₹799 + ₹720
+    assert "₹1,569.00" in body  # with ₹50 delivery, in the totals and the checkout bar
+    assert '<div id="cart-messages" hx-swap-oob="true">' in body
+    fewer = client.post("/cart/update", data=fields | {"quantity": 2}, headers={"HX-Request": "true"})
+    assert 'value="2" inputmode="numeric"' in fewer.get_data(as_text=True) and "₹480.00" in fewer.get_data(as_text=True)
+    assert [line.quantity for line in the_cart(app, client).lines] == [1, 2]
+
+
+def test_a_stepper_asking_for_more_than_is_left_gets_what_is_left_and_is_told(client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta"], "quantity": 1}, headers={"HX-Request": "true"})
+    fields = {"csrf_token": csrf_of_cart_page(client), "variant_id": shop["kurta"], "quantity": 7}
+    body = client.post("/cart/update", data=fields, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Only 5 of Cotton Kurta (Size M) left: your cart has 5." in body
+    assert 'value="5"' in body and "₹3,995.00" in body
+    assert re.search(r'aria-label="One more Cotton Kurta \(Size M\)"\s*disabled', body)
+
+
+def test_a_stepper_answers_with_the_whole_cart_when_another_line_changed_since_it_was_shown(app, client, shop):
+    client.post("/cart/add", data={"variant_id": shop["kurta"], "quantity": 1}, headers={"HX-Request": "true"})
+    client.post("/cart/add", data={"variant_id": shop["tea"], "quantity": 1}, headers={"HX-Request": "true"})
+    csrf = csrf_of_cart_page(client)
+    with app.app_context():
+        db.session.get(Variant, shop["kurta"]).price_minor = 89900
+        db.session.commit()
+    fields = {"csrf_token": csrf, "variant_id": shop["tea"], "quantity": 2}
+    answer = client.post("/cart/update", data=fields, headers={"HX-Request": "true"})
+    body = answer.get_data(as_text=True)
+    assert answer.headers["HX-Retarget"] == "#cart" and answer.headers["HX-Reswap"] == "outerHTML"
+    assert '<section id="cart"' in body and "₹899.00 each" in body
+    assert "The price of Cotton Kurta (Size M) changed from ₹799.00 to ₹899.00 since you added it." in body
+
+
 def test_a_price_change_is_explained_once_on_the_cart_page(app, client, shop):
     client.post("/cart/add", data={"variant_id": shop["tea"], "quantity": 1})
     with app.app_context():
