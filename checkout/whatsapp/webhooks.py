@@ -80,49 +80,50 @@ def unprocessed_event_ids(limit: int = 500) -> list[int]:
     return ids
 
 
-def process_pending(batch_size: int = 100) -> int:
+def process_pending() -> int:
     """Process every stored event not yet processed, oldest first, until none is left; returns how many.
 
     One job drains a whole burst, so events arriving together cost one queue job, not one each. Several
     drains run at once (a burst keeps queueing them while one runs: checkout/jobs.py), and they share the
-    work: each takes the events no other drain holds (SKIP LOCKED) instead of queueing behind them. Only
-    one customer's events take turns: an event first waits for the earlier ones about the same customer
-    that another drain still holds (`_wait_for_earlier`), so their messages are handled in the order they
-    arrived ("hi" before "2 chai") while other customers' are handled alongside.
+    work: each takes the oldest event no other drain holds (SKIP LOCKED), finding and locking it in one
+    statement, instead of queueing behind the others. Only one customer's events take turns: an event first
+    waits for the earlier ones about the same customer that another drain still holds (`_wait_for_earlier`),
+    so their messages are handled in the order they arrived ("hi" before "2 chai") while other customers'
+    are handled alongside. An event that fails is passed over and left for the sweep's next drain.
     """
     processed, after_id = 0, 0
     while True:
-        ids = list(
-            db.session.scalars(
-                select(WebhookEvent.id)
-                .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id > after_id)
-                .order_by(WebhookEvent.id)
-                .limit(batch_size)
-            )
+        event = db.session.scalar(
+            select(WebhookEvent)
+            .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id > after_id)
+            .order_by(WebhookEvent.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        db.session.rollback()
-        for event_id in ids:
-            try:
-                processed += process_event(event_id, skip_taken=True) == "processed"
-            except Exception:  # one bad event must not hold up the rest; the sweep tries it again later
-                db.session.rollback()
-                log.exception("processing webhook event %s failed", event_id)
-        if len(ids) < batch_size:
+        if event is None:
+            db.session.rollback()
             return processed
-        after_id = ids[-1]
+        after_id = event.id
+        try:
+            _process(event)
+            processed += 1
+        except Exception:  # one bad event must not hold up the rest; the sweep tries it again later
+            db.session.rollback()
+            log.exception("processing webhook event %s failed", after_id)
 
 
-def process_event(event_id: int, skip_taken: bool = False) -> str:
-    """Handle every message and status in one stored POST, each in its own savepoint.
-
-    `skip_taken`: an event another drain holds is that drain's ("skipped"), instead of waiting for it.
-    """
-    event = db.session.scalar(
-        select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update(skip_locked=skip_taken)
-    )
+def process_event(event_id: int) -> str:
+    """Handle one stored POST (waiting for a drain that holds it), unless it has been processed already."""
+    event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())
     if event is None or event.processed_at is not None:
         db.session.rollback()
         return "skipped"
+    _process(event)
+    return "processed"
+
+
+def _process(event: WebhookEvent) -> None:
+    """Handle every message and status of a locked, unprocessed event, each in its own savepoint; commit."""
     data = _without_nul(json.loads(event.body))
     _wait_for_earlier(event.id, _parties(data))
     problems = []
@@ -137,7 +138,6 @@ def process_event(event_id: int, skip_taken: bool = False) -> str:
     event.processed_at = utcnow()
     event.error = "; ".join(problems)[:500]
     db.session.commit()
-    return "processed"
 
 
 def _message_values(data: dict) -> list[dict]:
