@@ -118,7 +118,7 @@ def main(argv=None) -> int:
                         print("  ", " ".join(statement.split())[:220])
     if not (args.statements or args.no_profile):
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(30)
         print(out.getvalue())
     timings.sort()
     print(

@@ -81,7 +81,13 @@ def unprocessed_event_ids(limit: int = 500) -> list[int]:
 
 
 def process_pending() -> int:
-    """Process every stored event not yet processed, oldest first, until none is left; returns how many.
+    """Process every stored event not yet processed, oldest first, until none is left; returns how many."""
+    return drain()[1]
+
+
+def drain(most: int | None = None) -> tuple[int, int]:
+    """Process stored events not yet processed, oldest first, until none is left or `most` have been taken;
+    returns how many were taken and how many of those were processed (the others failed: left for later).
 
     One job drains a whole burst, so events arriving together cost one queue job, not one each. Several
     drains run at once (a burst keeps queueing them while one runs: checkout/jobs.py), and they share the
@@ -91,8 +97,8 @@ def process_pending() -> int:
     so their messages are handled in the order they arrived ("hi" before "2 chai") while other customers'
     are handled alongside. An event that fails is passed over and left for the sweep's next drain.
     """
-    processed, after_id = 0, 0
-    while True:
+    taken, processed, after_id = 0, 0, 0
+    while most is None or taken < most:
         event = db.session.scalar(
             select(WebhookEvent)
             .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id > after_id)
@@ -102,14 +108,15 @@ def process_pending() -> int:
         )
         if event is None:
             db.session.rollback()
-            return processed
-        after_id = event.id
+            break
+        after_id, taken = event.id, taken + 1
         try:
             _process(event)
             processed += 1
         except Exception:  # one bad event must not hold up the rest; the sweep tries it again later
             db.session.rollback()
             log.exception("processing webhook event %s failed", after_id)
+    return taken, processed
 
 
 def process_event(event_id: int) -> str:
