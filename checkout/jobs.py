@@ -84,12 +84,20 @@ def deliver_task(item_id: int):
     return _run_in_app(outbox.deliver, item_id)
 
 
+# Events one drain job takes before it queues its continuation: in a long backlog, drains on every thread would
+# otherwise keep the sends queued meanwhile waiting until the backlog is gone (the queue is first in, first out).
+DRAIN_TURN = 50
+
+
 @huey.task()
 def process_webhooks_task():
     """Drain the stored webhooks. The flag goes first: a POST that finds it gone after its commit nudges
     again, and one that still finds it committed before this drain looks."""
     _clear_webhook_flag()
-    return _run_in_app(webhooks.process_pending)
+    taken, processed = _run_in_app(webhooks.drain, DRAIN_TURN)
+    if taken >= DRAIN_TURN:
+        nudge_webhook_processing()  # more may be waiting: after the jobs queued while this one ran
+    return processed
 
 
 @huey.periodic_task(crontab(minute="*"))

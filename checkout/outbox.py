@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import requests
 from flask import current_app
 from sqlalchemy import and_, event, func, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from checkout import events, nudges
 from checkout.carriers import actions as carrier_actions
@@ -152,7 +152,7 @@ def _claim(item_id: int, probe: bool = False) -> Work | str:
     WhatsApp sending is paused and this is no probe), "no consent" (a reminder whose consent was withdrawn
     while it waited: dropped), or what `_hold_back` decided ("in doubt", "paced")."""
     now = utcnow()
-    item = db.session.scalar(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update(skip_locked=True))
+    item = db.session.scalar(_item_with_message(item_id).with_for_update(skip_locked=True, of=OutboxItem))
     if (
         item is None
         or item.status != "pending"
@@ -185,6 +185,11 @@ def _claim(item_id: int, probe: bool = False) -> Work | str:
     )
     db.session.commit()
     return work
+
+
+def _item_with_message(item_id: int):
+    """The item and its message in one statement (a WhatsApp send reads both)."""
+    return select(OutboxItem).options(joinedload(OutboxItem.message)).where(OutboxItem.id == item_id)
 
 
 def _consent_withdrawn(item: OutboxItem) -> bool:
@@ -290,8 +295,9 @@ def deliver(item_id: int, probe: bool = False) -> str:
         else:
             outcome = _record_failure(work.item_id, failure)
     else:
-        outcome = _record_success(work.item_id, wamid, sent_payload)
-        _hurry_retries_after_recovery(work)
+        outcome, others_backing_off = _record_success(work.item_id, wamid, sent_payload)
+        if others_backing_off:
+            _hurry_retries_after_recovery(work)
     if probe:
         account_health.probe_answered(failure)
     _nudge_next_in_line(work.ordering_key)
@@ -366,8 +372,10 @@ def _post_shop_webhook(payload: dict) -> str:
     raise SendFailed(response.status_code, f"Shop webhook answered {response.status_code}", retryable=True)
 
 
-def _record_success(item_id: int, wamid: str, sent_payload: dict | None = None) -> str:
-    item = db.session.get(OutboxItem, item_id)
+def _record_success(item_id: int, wamid: str, sent_payload: dict | None = None) -> tuple[str, bool]:
+    """Mark the item done; also whether other WhatsApp items back off from failures (asked in the same
+    transaction, saving one: `_hurry_retries_after_recovery`)."""
+    item = db.session.scalar(_item_with_message(item_id))
     now = utcnow()
     item.status, item.done_at, item.claimed_until, item.last_error = "done", now, None, ""
     if item.kind == "carrier_action":
@@ -381,8 +389,9 @@ def _record_success(item_id: int, wamid: str, sent_payload: dict | None = None) 
         if message.status in ("queued", "failed"):
             message.status = "sent"
         message.sent_at = message.sent_at or now
+    others_backing_off = item.kind == "whatsapp" and _backing_off_exists(now)
     db.session.commit()
-    return "sent"
+    return "sent", others_backing_off
 
 
 def _record_failure(item_id: int, failure: SendFailed) -> str:
@@ -430,13 +439,9 @@ def _nudge_next_in_line(ordering_key: str) -> None:
         nudges.delivery_due([next_id])
 
 
-def _hurry_retries_after_recovery(work: Work) -> None:
-    """WhatsApp took a message: what still backs off from failures since the previous success (an outage, most
-    likely) is due now, not minutes from now. Each customer's order and pacing still apply as they go out."""
-    if work.kind != "whatsapp":
-        return
-    now = utcnow()
-    backing_off = and_(
+def _backing_off(now: datetime):
+    """SQL condition: a WhatsApp item that backs off from failures (an outage, most likely)."""
+    return and_(
         OutboxItem.kind == "whatsapp",
         OutboxItem.status == "pending",
         OutboxItem.attempts > 0,
@@ -447,9 +452,19 @@ def _hurry_retries_after_recovery(work: Work) -> None:
         # 131056 is about one customer (too many messages to them), not the provider: it keeps its backoff.
         ~OutboxItem.message.has(Message.error_code == PAIR_RATE_LIMIT_CODE),
     )
-    if db.session.scalar(select(OutboxItem.id).where(backing_off).limit(1)) is None:
-        db.session.rollback()
-        return  # the usual case: nothing is backing off
+
+
+def _backing_off_exists(now: datetime) -> bool:
+    return db.session.scalar(select(OutboxItem.id).where(_backing_off(now)).limit(1)) is not None
+
+
+def _hurry_retries_after_recovery(work: Work) -> None:
+    """WhatsApp took a message: what still backs off from failures since the previous success (an outage, most
+    likely) is due now, not minutes from now. Each customer's order and pacing still apply as they go out."""
+    if work.kind != "whatsapp":
+        return
+    now = utcnow()
+    backing_off = _backing_off(now)
     previous_success = db.session.scalar(
         select(OutboxItem.done_at)
         .where(OutboxItem.done_at.is_not(None), OutboxItem.kind == "whatsapp", OutboxItem.id != work.item_id)

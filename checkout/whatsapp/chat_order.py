@@ -98,9 +98,13 @@ class Turn:
         self.replies.append(text_message("chat:text", body))
 
     def send(self) -> None:
-        """Queue the bot's replies. The inbox keeps showing the customer's words: the bot's are not news to staff."""
+        """Queue the bot's replies. The inbox keeps showing the customer's words: the bot's are not news to staff.
+
+        Keyed by the inbound message's wamid, stored in this very transaction after the check that it is new
+        (checkout/whatsapp/webhooks.py): no item can have the key yet, so none is looked up."""
         for number, outbound in enumerate(self.replies):
-            enqueue_whatsapp(outbound, phone=self.row.phone, key=f"chat:{self.row.wamid}:{number}")
+            key = f"chat:{self.row.wamid}:{number}"
+            enqueue_whatsapp(outbound, phone=self.row.phone, key=key, new_key=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,12 +335,13 @@ def _product_question(turn: Turn, lead: str) -> OutboundMessage:
 
 def _chose_product(turn: Turn, product_id: int) -> None:
     product = db.session.scalar(select(Product).where(Product.id == product_id).options(selectinload(Product.variants)))
-    if product is None or not product.is_sellable or not _sellable_variants(product):
+    sellable = _sellable_variants(product) if product is not None and product.is_sellable else []
+    if not sellable:
         _go(turn, PRODUCT, offset=0, listing=turn.data.get("listing") or _browse_listing())
         _ask(turn, lead=turn.say("not_added", problem=f"{product.name if product else 'that'} is sold out."))
         return
     _go(turn, OPTION, product_id=product.id, chosen={})
-    _next_option(turn, product)
+    _next_option(turn, product, sellable)
 
 
 def _sellable_variants(product: Product) -> list[Variant]:
@@ -345,9 +350,9 @@ def _sellable_variants(product: Product) -> list[Variant]:
     return [variant for variant in sorted(product.variants, key=lambda v: (v.position, v.id)) if left[variant.id] > 0]
 
 
-def _option_choices(product: Product, chosen: dict) -> tuple[str, list[str]] | None:
+def _option_choices(product: Product, sellable: list[Variant], chosen: dict) -> tuple[str, list[str]] | None:
     """The next option to ask (its name and the values still available), or None when the variant is known."""
-    fitting = [v for v in _sellable_variants(product) if all(v.options.get(k) == val for k, val in chosen.items())]
+    fitting = [v for v in sellable if all(v.options.get(k) == val for k, val in chosen.items())]
     for name in product.option_names:
         if name in chosen:
             continue
@@ -357,23 +362,23 @@ def _option_choices(product: Product, chosen: dict) -> tuple[str, list[str]] | N
     return None
 
 
-def _next_option(turn: Turn, product: Product, lead: str = "") -> None:
+def _next_option(turn: Turn, product: Product, sellable: list[Variant]) -> None:
+    """Ask the next option, or the quantity once the variant is known; `sellable`: `_sellable_variants(product)`,
+    read once for the whole turn."""
     chosen = dict(turn.data.get("chosen") or {})
-    while (choices := _option_choices(product, chosen)) is not None and len(choices[1]) == 1:
+    while (choices := _option_choices(product, sellable, chosen)) is not None and len(choices[1]) == 1:
         chosen[choices[0]] = choices[1][0]  # one value left: nothing to ask
     if choices is not None:
         _go(turn, OPTION, chosen=chosen, option=choices[0], values=choices[1][: LIST_ROWS_MAX * 5])
-        _ask(turn, lead=lead)
+        _ask(turn)
         return
-    variant = next(
-        (v for v in _sellable_variants(product) if all(v.options.get(k) == val for k, val in chosen.items())), None
-    )
+    variant = next((v for v in sellable if all(v.options.get(k) == val for k, val in chosen.items())), None)
     if variant is None:
         _go(turn, PRODUCT)
         _ask(turn, lead=turn.say("not_added", problem=f"{product.name} is sold out."))
         return
     _go(turn, QUANTITY, variant_id=variant.id, setting=False)
-    _ask(turn, lead=lead)
+    _ask(turn)
 
 
 def _option_question(turn: Turn, lead: str) -> OutboundMessage:
@@ -395,7 +400,7 @@ def _chose_option(turn: Turn, index: int) -> None:
     chosen = dict(turn.data.get("chosen") or {})
     chosen[turn.data["option"]] = values[index]
     _go(turn, OPTION, chosen=chosen, offset=0)
-    _next_option(turn, product)
+    _next_option(turn, product, _sellable_variants(product))
 
 
 # ---------------------------------------------------------------------------------------------------------------

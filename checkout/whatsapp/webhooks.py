@@ -80,60 +80,143 @@ def unprocessed_event_ids(limit: int = 500) -> list[int]:
     return ids
 
 
-def process_pending(batch_size: int = 100) -> int:
-    """Process every stored event not yet processed, oldest first, until none is left; returns how many.
+def process_pending() -> int:
+    """Process every stored event not yet processed, oldest first, until none is left; returns how many."""
+    return drain()[1]
+
+
+def drain(most: int | None = None) -> tuple[int, int]:
+    """Process stored events not yet processed, oldest first, until none is left or `most` have been taken;
+    returns how many were taken and how many of those were processed (the others failed: left for later).
 
     One job drains a whole burst, so events arriving together cost one queue job, not one each. Several
-    workers may drain at once. Each event is taken under a row lock that waits (it does not skip): a
-    second drain follows the first in step instead of overtaking it, so a customer's messages are
-    handled in the order they arrived ("hi" before "2 chai"), and neither drain stops early.
+    drains run at once (a burst keeps queueing them while one runs: checkout/jobs.py), and they share the
+    work: each takes the oldest event no other drain holds (SKIP LOCKED), finding and locking it in one
+    statement, instead of queueing behind the others. Only one customer's events take turns: an event first
+    waits for the earlier ones about the same customer that another drain still holds (`_wait_for_earlier`),
+    so their messages are handled in the order they arrived ("hi" before "2 chai") while other customers'
+    are handled alongside. An event that fails is passed over and left for the sweep's next drain.
     """
-    processed, after_id = 0, 0
-    while True:
-        ids = list(
-            db.session.scalars(
-                select(WebhookEvent.id)
-                .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id > after_id)
-                .order_by(WebhookEvent.id)
-                .limit(batch_size)
-            )
+    taken, processed, after_id = 0, 0, 0
+    while most is None or taken < most:
+        event = db.session.scalar(
+            select(WebhookEvent)
+            .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id > after_id)
+            .order_by(WebhookEvent.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        db.session.rollback()
-        for event_id in ids:
-            try:
-                processed += process_event(event_id) == "processed"
-            except Exception:  # one bad event must not hold up the rest; the sweep tries it again later
-                db.session.rollback()
-                log.exception("processing webhook event %s failed", event_id)
-        if len(ids) < batch_size:
-            return processed
-        after_id = ids[-1]
+        if event is None:
+            db.session.rollback()
+            break
+        after_id, taken = event.id, taken + 1
+        try:
+            _process(event)
+            processed += 1
+        except Exception:  # one bad event must not hold up the rest; the sweep tries it again later
+            db.session.rollback()
+            log.exception("processing webhook event %s failed", after_id)
+    return taken, processed
 
 
 def process_event(event_id: int) -> str:
-    """Handle every message and status in one stored POST, each in its own savepoint."""
+    """Handle one stored POST (waiting for a drain that holds it), unless it has been processed already."""
     event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())
     if event is None or event.processed_at is not None:
         db.session.rollback()
         return "skipped"
+    _process(event)
+    return "processed"
+
+
+def _process(event: WebhookEvent) -> None:
+    """Handle every message and status of a locked, unprocessed event, each in its own savepoint; commit."""
     data = _without_nul(json.loads(event.body))
+    _wait_for_earlier(event.id, _parties(data))
     problems = []
-    for entry in data.get("entry") or []:
-        for change in (entry or {}).get("changes") or []:
-            if (change or {}).get("field") != "messages":
-                continue  # template status, quality and account updates: stored, nothing to do yet
-            value = change.get("value") or {}
-            contacts = {c.get("wa_id", ""): c for c in value.get("contacts") or [] if isinstance(c, dict)}
-            for message in value.get("messages") or []:
-                problems += _in_savepoint(_handle_message, message, contacts)
-            for status in value.get("statuses") or []:
-                problems += _in_savepoint(_handle_status, status)
-            for error in value.get("errors") or []:
-                log.warning("WhatsApp reported an error: %s", error)
+    for value in _message_values(data):
+        contacts = {c.get("wa_id", ""): c for c in value.get("contacts") or [] if isinstance(c, dict)}
+        for message in value.get("messages") or []:
+            problems += _in_savepoint(_handle_message, message, contacts)
+        for status in value.get("statuses") or []:
+            problems += _in_savepoint(_handle_status, status)
+        for error in value.get("errors") or []:
+            log.warning("WhatsApp reported an error: %s", error)
     event.processed_at = utcnow()
     event.error = "; ".join(problems)[:500]
     db.session.commit()
-    return "processed"
+
+
+def _message_values(data: dict) -> list[dict]:
+    """The `value` of every "messages" change in a POST (template status, quality and account updates: stored,
+    nothing to do yet)."""
+    values = []
+    for entry in data.get("entry") or []:
+        for change in (entry or {}).get("changes") or []:
+            if (change or {}).get("field") == "messages":
+                values.append(change.get("value") or {})
+    return values
+
+
+# How many of the nearest earlier unprocessed events an event looks at for its customer's: the ones other drains
+# hold are the nearest (drains take the oldest first); further back are only events that failed, left for later.
+EARLIER_LOOKED_AT = 100
+
+
+def _wait_for_earlier(event_id: int, parties: frozenset[str] | None) -> None:
+    """Wait (row locks) for the earlier unprocessed events about any of the same customers to be processed.
+
+    Waits only ever go from a later event to earlier ones, so two drains never wait for each other. An earlier
+    event nobody holds failed before and is left for later: it is locked here and passed over, as a single
+    drain passes over it."""
+    if parties is not None and not parties:
+        return  # about no customer (a template or account update): nothing to keep in turn with
+    earlier = db.session.execute(
+        select(WebhookEvent.id, WebhookEvent.body)
+        .where(WebhookEvent.processed_at.is_(None), WebhookEvent.id < event_id)
+        .order_by(WebhookEvent.id.desc())
+        .limit(EARLIER_LOOKED_AT)
+    ).all()
+    same_customer = [row.id for row in earlier if _overlap(parties, _parties_of_body(row.body))]
+    if same_customer:
+        db.session.execute(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.id.in_(same_customer), WebhookEvent.processed_at.is_(None))
+            .order_by(WebhookEvent.id)
+            .with_for_update()
+        ).all()
+
+
+def _overlap(first: frozenset[str] | None, second: frozenset[str] | None) -> bool:
+    if first is None or second is None:
+        return True  # an event about someone unknown keeps its turn with every other event
+    return not first.isdisjoint(second)
+
+
+def _parties_of_body(body: str) -> frozenset[str] | None:
+    try:
+        return _parties(json.loads(body))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _parties(data: dict) -> frozenset[str] | None:
+    """Every id the customers of an event's messages and statuses go by (wa_id, its phone's forms, user id);
+    None when an item names no one."""
+    parties: set[str] = set()
+    for value in _message_values(data):
+        items = [(item, "from", "from_user_id") for item in value.get("messages") or []]
+        items += [(item, "recipient_id", "recipient_user_id") for item in value.get("statuses") or []]
+        for item, id_key, user_key in items:
+            if not isinstance(item, dict) or not (item.get(id_key) or item.get(user_key)):
+                return None
+            wa_id = str(item.get(id_key) or "")
+            phone = phone_from_wa_id(wa_id) if wa_id else None
+            parties.update(key for key in (wa_id, str(item.get(user_key) or ""), *phone_forms(phone or "")) if key)
+        for contact in value.get("contacts") or []:
+            if isinstance(contact, dict) and contact.get("user_id"):
+                parties.add(str(contact["user_id"]))
+    return frozenset(parties)
 
 
 def _without_nul(value):

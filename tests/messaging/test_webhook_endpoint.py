@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from checkout import jobs
 from checkout.extensions import db
 from checkout.models import Contact, Message, MessageStatusUpdate, WebhookEvent
 from checkout.whatsapp import webhooks
@@ -189,7 +190,7 @@ def test_one_drain_processes_every_stored_event_in_order_and_leaves_processed_on
             == 200
         )
     with hook.app_context():
-        assert webhooks.process_pending(batch_size=3) == 7  # three batches, the last one short
+        assert webhooks.process_pending() == 7
         texts = db.session.scalars(select(Message.body_text).order_by(Message.id)).all()
         assert texts == [f"message {number}" for number in range(7)]
         assert db.session.scalar(select(func.count()).where(WebhookEvent.processed_at.is_(None))) == 0
@@ -226,3 +227,20 @@ def test_a_broken_item_does_not_stop_the_rest_of_the_batch(client, hook):
     with hook.app_context():
         assert db.session.scalar(select(Message.body_text)) == "fine"
         assert "KeyError" in db.session.scalar(select(WebhookEvent.error))
+
+
+def test_a_drain_job_takes_a_turn_of_events_then_queues_its_continuation(client, hook, monkeypatch):
+    monkeypatch.setattr(jobs, "DRAIN_TURN", 2)
+    for number in range(3):
+        payloads.post_signed(client, hook, payloads.text(f"message {number}", wa_id="919876543210"))
+    jobs.huey.flush()
+    with hook.app_context():
+        assert jobs.process_webhooks_task.call_local() == 2
+        assert db.session.scalar(select(func.count()).where(WebhookEvent.processed_at.is_(None))) == 1
+        assert jobs.huey.pending_count() == 1  # the continuation, queued after the jobs queued meanwhile
+        jobs.huey.flush()
+        assert jobs.process_webhooks_task.call_local() == 1
+        assert jobs.huey.pending_count() == 0  # a short turn: nothing was left
+        assert db.session.scalars(select(Message.body_text).order_by(Message.id)).all() == [
+            f"message {number}" for number in range(3)
+        ]

@@ -5,6 +5,7 @@ data (no N+1) and must stay within its budget.
 """
 
 import re
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -320,3 +321,63 @@ def test_returns_pages_query_count_stays_within_budget_and_does_not_grow_with_re
     print(f"{page}: {small} → {large} queries (budget {RETURNS_BUDGETS[page]})")
     assert large == small, f"{page} makes more queries with more returns: N+1?"
     assert large <= RETURNS_BUDGETS[page]
+
+
+# A chat order tap through the webhook drain (issue 18's chat scenario), here on a product with options: the drain
+# takes the event (one statement, SKIP LOCKED) and looks for an earlier one of the same customer still in hand; the
+# message's repeat check, the contact and its last-message time, the message INSERT, the conversation (locked) and
+# its preview UPDATE, the settings, the product, its variants and their reservations (read once for the turn), the
+# flow's UPDATE, the reply's message and outbox INSERTs (no look-up of the reply's key: it names the new message),
+# the event marked processed, and the drain's last look that finds nothing left.
+CHAT_TAP_BUDGET = 17
+
+
+def _first_choice_of_the_last_reply(app, phone: str) -> dict:
+    with app.app_context():
+        payload = db.session.scalar(
+            select(Message.payload)
+            .where(Message.direction == "out", Message.phone == phone, Message.kind == "interactive")
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        db.session.remove()
+    action = payload["interactive"]["action"]
+    if payload["interactive"]["type"] == "button":
+        return action["buttons"][0]["reply"]
+    return {key: action["sections"][0]["rows"][0][key] for key in ("id", "title")}
+
+
+def _tap_statements(app, wa_id: str) -> int:
+    """The statements of draining one stored chat tap: "hi", then the first product of the list it brings."""
+    from checkout.whatsapp import webhooks
+
+    client = app.test_client()
+    assert payloads.post_signed(client, app, payloads.text("hi", wa_id=wa_id)).status_code == 200
+    with app.app_context():
+        webhooks.process_pending()
+        db.session.remove()
+    choice = _first_choice_of_the_last_reply(app, "+" + wa_id)
+    reply = {"type": "list_reply", "list_reply": choice}
+    later = str(int(time.time()) + 7)  # a customer taps seconds after "hi": the contact's last message time moves
+    tap = payloads.inbound({"type": "interactive", "interactive": reply, "timestamp": later}, wa_id=wa_id)
+    assert payloads.post_signed(client, app, tap).status_code == 200
+    with counting(app) as statements, app.app_context():
+        assert webhooks.process_pending() == 1
+        db.session.remove()
+    return len(statements)
+
+
+def test_a_chat_order_tap_is_processed_within_budget_whatever_the_catalog_and_conversations(make_app):
+    app = make_app()
+    shop_with(app, products=2, orders=1)
+    small = _tap_statements(app, "919876500001")
+    with app.app_context():
+        for index in range(12):
+            make_product(f"More {index}", stock=1000, options=[{"Size": "S"}, {"Size": "XL"}])
+        db.session.commit()
+    for number in range(3):
+        _tap_statements(app, f"91987650010{number}")
+    large = _tap_statements(app, "919876500200")
+    print(f"chat tap: {small} → {large} statements (budget {CHAT_TAP_BUDGET})")
+    assert large == small, "a chat tap makes more statements with more products or conversations: N+1?"
+    assert large <= CHAT_TAP_BUDGET
