@@ -1,6 +1,7 @@
 """The stack under test, started the way production runs it, on its own database and Redis database.
 
-- gunicorn (sync workers, WEB_CONCURRENCY or 2 × cores + 1, --preload) serving bench.app:app — the production
+- gunicorn (WEB_CONCURRENCY or 2 × cores + 1 workers of 4 threads each, `--worker-class gthread`, --preload, as
+  docs/deploy.md runs it) serving bench.app:app — the production
   app plus the two reference routes — configured only through the environment, like production;
 - one queue worker, `flask --app wsgi worker --workers 4`, on Redis, at `nice 10` as docs/deploy.md runs it
   beside the web server;
@@ -287,6 +288,13 @@ class Stack:
                 "--preload",  # as docs/deploy.md runs it: the app loaded once, before the workers fork
                 "--workers",
                 str(self.profile.web_workers),
+                # As docs/deploy.md runs it. Sync workers also block on an opened connection that has sent
+                # nothing yet, which wrk's paced clients hold open while they wait for their next turn (they
+                # reconnect at once after each answer): at a fixed rate, ready requests queued behind them.
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "bench.app:app",
