@@ -67,7 +67,8 @@ Needs PostgreSQL 15 on 127.0.0.1:5432 (user `postgres`, trust auth), Redis on 12
 choose others); logs of gunicorn, the queue worker and
 every wrk run go to a `chatout-bench-*` folder in the temporary directory (printed at the start)."""
 
-METHOD = """- **Stack**: gunicorn with sync workers (`WEB_CONCURRENCY`, default 2 × cores + 1, `--preload`) serving `bench.app:app`,
+METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` workers, default 2 × cores + 1, of 4 threads each,
+  `--worker-class gthread`, `--preload`) serving `bench.app:app`,
   which is `create_app()` plus two reference routes that exist only there; one queue worker
   (`flask --app wsgi worker --workers 4`) on Redis, at `nice 10` as `docs/deploy.md` runs it; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
   in the harness process. Configuration only through the environment, as in production
