@@ -56,13 +56,14 @@ def test_every_storefront_call_to_action_is_a_primary_or_whatsapp_button():
     templates = ROOT / "templates"
     actions = {
         "storefront/_product.html": "Add to cart",
-        "storefront/cart.html": "Checkout",
+        "storefront/_cart_totals.html": "Checkout",  # the cart page's checkout bar
         "storefront/checkout.html": "Place order",
         "error.html": "Back to the shop",
     }
     for name, label in actions.items():
         tag = re.search(rf"<(a|button)\b[^>]*>[^<]*{label}", (templates / name).read_text())
         assert tag and "primary" in tag[0], name
+    assert '"storefront/_cart_totals.html"' in (templates / "storefront" / "cart.html").read_text()
     handoff = (templates / "storefront" / "handoff.html").read_text()
     assert re.search(
         r'class="button whatsapp[^"]*"[^>]*><img class="whatsapp-logo" src="[^"]*whatsapp\.svg[^"]*"', handoff
