@@ -288,13 +288,18 @@ class Stack:
                 "--preload",  # as docs/deploy.md runs it: the app loaded once, before the workers fork
                 "--workers",
                 str(self.profile.web_workers),
-                # As docs/deploy.md runs it. Sync workers also block on an opened connection that has sent
-                # nothing yet, which wrk's paced clients hold open while they wait for their next turn (they
-                # reconnect at once after each answer): at a fixed rate, ready requests queued behind them.
+                # As docs/deploy.md runs it. Sync workers block on an opened connection that has sent nothing
+                # yet; a gthread worker gives such a connection a thread for up to 5 s before it parks it.
+                # wrk reconnects at once when the server closes an idle connection, then holds the new one
+                # silent until its client's next turn: at a fixed rate, with gunicorn's 2 s keep-alive, the
+                # hand-off pages queued behind those waits (p95 about 1 s). With --keep-alive 75, as
+                # production behind nginx runs, a paced client's connection stays open between its turns.
                 "--worker-class",
                 "gthread",
                 "--threads",
                 "4",
+                "--keep-alive",
+                "75",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "bench.app:app",

@@ -46,7 +46,7 @@ end
 
 if paced() then -- defined only when paced: wrk then waits on a timer before every request
   function delay()
-    if step == "post" and not finished then
+    if step == "post" and not finished and not opening_pending() then
       return paced_delay()
     end
     return 0
@@ -54,6 +54,10 @@ if paced() then -- defined only when paced: wrk then waits on a timer before eve
 end
 
 function request()
+  local opening = opening_request()
+  if opening then
+    return opening
+  end
   if step == "post" and carts[next_cart] == nil then
     finish()
   end
@@ -87,7 +91,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if finished then
+  if opening_answered() or finished then
     return
   end
   if step == "post" then

@@ -21,16 +21,23 @@ end
 
 if paced() then -- defined only when paced: wrk then waits on a timer before every request
   function delay()
-    return paced_delay()
+    return opening_pending() and 0 or paced_delay()
   end
 end
 
 function request()
+  local opening = opening_request()
+  if opening then
+    return opening
+  end
   started = operation_start()
   return request_text
 end
 
 function response(status, headers, body)
+  if opening_answered() then
+    return
+  end
   record(label, started, status)
   if status ~= expected then
     note_problem(label .. " answered " .. status)
