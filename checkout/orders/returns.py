@@ -202,7 +202,10 @@ def _customers_media(order: Order, media_file_ids: list[int]) -> list[MediaFile]
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _locked(order: Order, return_id: int) -> ReturnRequest:
+def _lock_return(order: Order, return_id: int, status: str) -> ReturnRequest:
+    """Lock the order, then its return (the order first, in every staff step), and refuse the step unless the
+    return is still `status`: staff acting on a page that has gone stale are told to reload it."""
+    locks.lock_order(order.id)
     request = db.session.scalar(
         select(ReturnRequest)
         .where(ReturnRequest.id == return_id, ReturnRequest.order_id == order.id)
@@ -211,14 +214,11 @@ def _locked(order: Order, return_id: int) -> ReturnRequest:
     )
     if request is None:
         raise ReturnNotAllowed("That return is not on this order.")
-    return request
-
-
-def _expect(request: ReturnRequest, *statuses: str) -> None:
-    if request.status not in statuses:
+    if request.status != status:
         raise ReturnNotAllowed(
             f"This return is {STATUS_LABELS[request.status].lower()}: reload the page to see where it stands."
         )
+    return request
 
 
 def _decided(order: Order, request: ReturnRequest, staff: StaffUser, status: str, note: str) -> None:
@@ -229,18 +229,21 @@ def _decided(order: Order, request: ReturnRequest, staff: StaffUser, status: str
     events.publish(events.RETURN_UPDATED, return_request=request)
 
 
+def _answer_request(order: Order, return_id: int, staff: StaffUser, status: str, *, staff_note: str) -> ReturnRequest:
+    """Approve or reject a requested return: staff's words go to the customer and onto the timeline."""
+    with transaction():
+        request = _lock_return(order, return_id, "requested")
+        request.staff_note = staff_note
+        _decided(order, request, staff, status, f"Return {status}: {staff_note}")
+    return request
+
+
 def approve(order: Order, return_id: int, *, instructions: str, staff: StaffUser) -> ReturnRequest:
     """Staff accept the return; the customer is told how to send it back (staff's words, or the standard ones)."""
     instructions = " ".join(instructions.split()) or DEFAULT_APPROVAL_NOTE
     if len(instructions) > STAFF_NOTE_MAX:
         raise ReturnNotAllowed(f"Keep the instructions to {STAFF_NOTE_MAX} characters.")
-    with transaction():
-        locks.lock_order(order.id)
-        request = _locked(order, return_id)
-        _expect(request, "requested")
-        request.staff_note = instructions
-        _decided(order, request, staff, "approved", f"Return approved: {instructions}")
-    return request
+    return _answer_request(order, return_id, staff, "approved", staff_note=instructions)
 
 
 def reject(order: Order, return_id: int, *, reason: str, staff: StaffUser) -> ReturnRequest:
@@ -250,21 +253,13 @@ def reject(order: Order, return_id: int, *, reason: str, staff: StaffUser) -> Re
         raise ReturnNotAllowed("Give the reason the customer will read.")
     if len(reason) > STAFF_NOTE_MAX:
         raise ReturnNotAllowed(f"Keep the reason to {STAFF_NOTE_MAX} characters.")
-    with transaction():
-        locks.lock_order(order.id)
-        request = _locked(order, return_id)
-        _expect(request, "requested")
-        request.staff_note = reason
-        _decided(order, request, staff, "rejected", f"Return rejected: {reason}")
-    return request
+    return _answer_request(order, return_id, staff, "rejected", staff_note=reason)
 
 
 def mark_received(order: Order, return_id: int, *, staff: StaffUser) -> ReturnRequest:
     """The items are back: their stock goes back on hand (a ledger row each), and the refund can be given."""
     with transaction():
-        locks.lock_order(order.id)
-        request = _locked(order, return_id)
-        _expect(request, "approved")
+        request = _lock_return(order, return_id, "approved")
         stock.return_to_shelf(order, by=staff.name, staff_user_id=staff.id)
         _decided(order, request, staff, "received", "Return received: the items are back in stock")
     return request
@@ -284,9 +279,8 @@ def refund_return(
     the same transaction: a refund the provider refuses marks nothing. The customer hears of it once, in the
     refund message (amount and timing)."""
     with transaction(), db.session.begin_nested():
-        locks.lock_order(order.id)  # the order before its return, as every return step locks
-        request = _locked(order, return_id)
-        _expect(request, "received")  # checked before the provider is asked: a refused step gives nothing back
+        # Checked before the provider is asked: a refused step gives nothing back.
+        request = _lock_return(order, return_id, "received")
         done = refund_payment(
             order,
             amount_minor=amount_minor,

@@ -33,12 +33,6 @@ REASON, PHOTOS = "return_reason", "return_photos"
 STEPS = frozenset({REASON, PHOTOS})
 REASON_PREFIX, DONE_PREFIX = "rreason:", "rdone:"
 IDLE_AFTER = timedelta(hours=24)
-REASON_QUESTIONS = {
-    "damaged": "Damaged",
-    "wrong_item": "Wrong item",
-    "not_as_described": "Not as described",
-    "other": "Something else",
-}
 
 
 def in_flow(conversation: Conversation | None) -> bool:
@@ -143,10 +137,8 @@ def _start(row: Message, conversation: Conversation, order: Order) -> None:
         return
     _leave(conversation)
     _go(conversation, REASON, order_id=order.id, reference=order.reference)
-    flow_id = conversation.flow_data["flow_id"]
-    rows = [ListRow(f"{REASON_PREFIX}{flow_id}:{key}", label) for key, label in REASON_QUESTIONS.items()]
     body = f"Sorry something is wrong with order {order.reference}. What happened?"
-    _send(row, interactive.list_message("return:reasons", body, "Choose a reason", rows))
+    _send(row, _reasons_question(conversation, body))
 
 
 def _after_the_window(row: Message, conversation: Conversation, order: Order, window_days: int) -> None:
@@ -180,7 +172,7 @@ def _tapped_reason(row: Message, conversation: Conversation | None, flow_id: str
         _stale(row, conversation)
         return
     _go(conversation, PHOTOS, reason=reason)
-    _send(row, _photos_question(conversation, f"{REASON_QUESTIONS[reason]}: noted."))
+    _send(row, _photos_question(conversation, f"{returns.REASON_LABELS[reason]}: noted."))
 
 
 def _tapped_done(row: Message, conversation: Conversation | None, flow_id: str) -> None:
@@ -230,10 +222,15 @@ def _ask_again(row: Message, conversation: Conversation, lead: str) -> None:
     if conversation.flow_step == PHOTOS:
         _send(row, _photos_question(conversation, lead))
         return
-    data = conversation.flow_data or {}
-    rows = [ListRow(f"{REASON_PREFIX}{data['flow_id']}:{key}", label) for key, label in REASON_QUESTIONS.items()]
-    body = f"{lead} What happened with order {data.get('reference', '')}?"
-    _send(row, interactive.list_message("return:reasons", body, "Choose a reason", rows))
+    reference = (conversation.flow_data or {}).get("reference", "")
+    _send(row, _reasons_question(conversation, f"{lead} What happened with order {reference}?"))
+
+
+def _reasons_question(conversation: Conversation, body: str) -> OutboundMessage:
+    """The reasons as a list, labelled as staff see them; each row names this flow, so an older list's tap is stale."""
+    flow_id = (conversation.flow_data or {})["flow_id"]
+    rows = [ListRow(f"{REASON_PREFIX}{flow_id}:{key}", label) for key, label in returns.REASON_LABELS.items()]
+    return interactive.list_message("return:reasons", body, "Choose a reason", rows)
 
 
 def _photos_question(conversation: Conversation, lead: str) -> OutboundMessage:

@@ -19,8 +19,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from checkout.extensions import db
 from checkout.models import Category, Order, Variant
+from tests.admin_helpers import PASSWORD, make_staff
 from tests.factories import customer, make_order, make_product, make_store
-from tests.fakes.stripe_api import FakeStripe
+from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, never a downloaded one: `playwright install` is not part of this project.
@@ -101,17 +102,19 @@ def seed_test_shop() -> None:
     make_product("Cast Iron Tawa", price_minor=89900, stock=12, category=kitchen, sku="TAW")
 
 
+MANAGER_EMAIL = "manager@sunrise.example.com"
+
+
 def card_paid_tawa_order(fake_stripe: FakeStripe) -> Order:
     """In the test shop: Asha's order of one tawa, paid in full by card through Stripe (the local fake), and a
     manager, Meera, to act on it. Call inside a seed (an app context)."""
     from checkout.payments.events import process_payment_event, store_event
     from checkout.payments.stripe_checkout import StripeProvider
-    from tests.admin_helpers import make_staff
 
     seed_test_shop()
     tawa = Variant.query.filter_by(sku="TAW-0").one()
     order = make_order([(tawa, 1)], details=customer(name="Asha Kumar", payment_method="transfer"))
-    make_staff("manager", email="manager@sunrise.example.com", name="Meera")
+    make_staff("manager", email=MANAGER_EMAIL, name="Meera")
     link = StripeProvider.from_config().request(order, order.balance_minor, order.currency, reference="R1")
     event = fake_stripe.pay(link.provider_reference)
     assert process_payment_event(store_event("stripe", event.event_id, event.raw_body).id) == "paid"
@@ -151,6 +154,34 @@ def serve_app(make_app) -> Iterator[Callable[..., LiveServer]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def stripe_shop(serve_app, fake_stripe) -> Callable[[Callable[[], None]], LiveServer]:
+    """Start the app like `serve_app`, with Stripe's API pointed at the local fake: `server = stripe_shop(seed)`.
+
+    One short timeout and no retries: the fake answers at once, so a slow answer is a failure."""
+
+    def serve(seed: Callable[[], None]) -> LiveServer:
+        return serve_app(
+            seed,
+            STRIPE_SECRET_KEY=SECRET_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            STRIPE_API_BASE=fake_stripe.url,
+            STRIPE_TIMEOUT=2,
+            STRIPE_MAX_NETWORK_RETRIES=0,
+        )
+
+    return serve
+
+
+def sign_in_as_manager(page) -> None:
+    """Sign in as Meera, the manager `card_paid_tawa_order` makes, and wait for the admin navigation."""
+    page.goto("/admin/login")
+    page.get_by_label("Email").fill(MANAGER_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Admin")).to_be_visible()
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from checkout.models import Order
-from tests.admin_helpers import PASSWORD
-from tests.browser.conftest import DESKTOP, MOBILE, card_paid_tawa_order
-from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.browser.conftest import DESKTOP, MOBILE, card_paid_tawa_order, sign_in_as_manager
+from tests.fakes.stripe_api import FakeStripe
 
 pytestmark = pytest.mark.browser
 
@@ -21,23 +20,12 @@ def seed_card_paid_order(fake_stripe: FakeStripe):
 
 
 @pytest.mark.parametrize("device", [DESKTOP, MOBILE], ids=["desktop", "phone"])
-def test_a_manager_refunds_part_of_a_card_payment_from_the_order_page(serve_app, new_context, fake_stripe, device):
-    server = serve_app(
-        seed_card_paid_order(fake_stripe),
-        STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_API_BASE=fake_stripe.url,
-        STRIPE_TIMEOUT=2,
-        STRIPE_MAX_NETWORK_RETRIES=0,
-    )
+def test_a_manager_refunds_part_of_a_card_payment_from_the_order_page(stripe_shop, new_context, fake_stripe, device):
+    server = stripe_shop(seed_card_paid_order(fake_stripe))
     with server.database() as session:
         reference = session.scalars(select(Order)).one().reference
     page = new_context(server, device).new_page()
-    page.goto("/admin/login")
-    page.get_by_label("Email").fill("manager@sunrise.example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Admin")).to_be_visible()
+    sign_in_as_manager(page)
     page.goto(f"/admin/orders/{reference}")
     expect(page.locator("#payment-status")).to_have_text("Paid")
 

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from checkout.models import Order, ReturnRequest, Variant
 from checkout.orders import returns
 from checkout.orders.lifecycle import OrderStatus, transition
-from tests.admin_helpers import PASSWORD
-from tests.browser.conftest import DESKTOP, MOBILE, card_paid_tawa_order
-from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.browser.conftest import DESKTOP, MOBILE, card_paid_tawa_order, sign_in_as_manager
+from tests.fakes.stripe_api import FakeStripe
 
 pytestmark = pytest.mark.browser
 
@@ -29,25 +28,14 @@ def seed_delivered_order_with_a_return(fake_stripe: FakeStripe):
 
 
 @pytest.mark.parametrize("device", [DESKTOP, MOBILE], ids=["desktop", "phone"])
-def test_staff_approve_a_return_mark_it_received_and_refund_it(serve_app, new_context, fake_stripe, device):
-    server = serve_app(
-        seed_delivered_order_with_a_return(fake_stripe),
-        STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_API_BASE=fake_stripe.url,
-        STRIPE_TIMEOUT=2,
-        STRIPE_MAX_NETWORK_RETRIES=0,
-    )
+def test_staff_approve_a_return_mark_it_received_and_refund_it(stripe_shop, new_context, fake_stripe, device):
+    server = stripe_shop(seed_delivered_order_with_a_return(fake_stripe))
     with server.database() as session:
         reference = session.scalars(select(Order)).one().reference
         stock_before = session.scalars(select(Variant).where(Variant.sku == "TAW-0")).one().stock_on_hand
     page = new_context(server, device).new_page()
-    page.goto("/admin/login")
-    page.get_by_label("Email").fill("manager@sunrise.example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as_manager(page)
     navigation = page.get_by_role("navigation", name="Admin")
-    expect(navigation).to_be_visible()
     if device is MOBILE and not navigation.get_by_role("link", name="Returns").is_visible():
         page.goto("/admin/returns")
     else:

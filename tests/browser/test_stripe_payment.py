@@ -14,7 +14,6 @@ from checkout.payments.providers import REQUEST_ON_DEMAND, REQUEST_WHEN_STAFF_CO
 from checkout.payments.requests import request_payment
 from tests.browser.conftest import seed_test_shop
 from tests.factories import customer, make_order, make_store
-from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -29,15 +28,10 @@ def seed_stripe_shop_with_an_order():
     make_order([(tawa, 1)], details=customer(payment_method="transfer"))
 
 
-def test_the_shopper_sees_awaiting_payment_then_paid_after_stripe_takes_the_money(serve_app, new_context, fake_stripe):
-    server = serve_app(
-        seed_stripe_shop_with_an_order,
-        STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_API_BASE=fake_stripe.url,
-        STRIPE_TIMEOUT=2,
-        STRIPE_MAX_NETWORK_RETRIES=0,
-    )
+def test_the_shopper_sees_awaiting_payment_then_paid_after_stripe_takes_the_money(
+    stripe_shop, new_context, fake_stripe
+):
+    server = stripe_shop(seed_stripe_shop_with_an_order)
     fake_stripe.webhook = server.url + WEBHOOK
     with server.database() as session:
         order = session.scalars(select(Order)).one()
