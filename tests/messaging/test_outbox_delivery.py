@@ -255,7 +255,7 @@ def test_a_send_by_a_killed_worker_that_meta_reports_is_never_sent_again(cloud, 
 
 def test_a_send_that_timed_out_waits_for_the_status_webhook_and_is_not_sent_again(cloud, graph_api, variant_id):
     place(variant_id, phone=ASHA)
-    graph_api.fail_next("timeout", delay=0.8, accepted=True)  # Meta took it; we never heard back
+    graph_api.fail_next("timeout", delay=2.0, accepted=True)  # Meta took it; we never heard back
 
     assert outbox.run_due() == {"retry": 1}
     [item] = outbox_items()
@@ -292,7 +292,7 @@ def test_the_wait_for_a_status_webhook_is_a_setting(make_app, graph_api):
 
 def test_meta_reporting_a_send_in_doubt_as_failed_settles_it_without_sending_it_again(cloud, graph_api, variant_id):
     place(variant_id, phone=ASHA)
-    graph_api.fail_next("timeout", delay=0.8, accepted=True)
+    graph_api.fail_next("timeout", delay=2.0, accepted=True)
     assert outbox.run_due() == {"retry": 1}
     [received] = graph_api.wait_for_messages(1, timeout=5)
 
@@ -307,7 +307,7 @@ def test_meta_reporting_a_send_in_doubt_as_failed_settles_it_without_sending_it_
 
 def test_a_customers_later_message_does_not_wait_behind_a_send_in_doubt(cloud, graph_api, variant_id):
     order = place(variant_id, phone=ASHA)
-    graph_api.fail_next("timeout", delay=0.8, accepted=True)
+    graph_api.fail_next("timeout", delay=2.0, accepted=True)
     assert outbox.run_due() == {"retry": 1}
 
     move_order_to(order, OrderStatus.CONFIRMED)
