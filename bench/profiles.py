@@ -17,8 +17,9 @@ class Profile:
     burst: int  # signed webhook events sent as fast as the clients can
     status_changes: int  # admin status changes timed until the fake Graph API has the message
     admin_samples: int  # timed requests per admin order-list query
-    drain_timeout: float  # seconds to wait for the queue worker to catch up between scenarios
+    drain_timeout: float  # seconds to wait for the queue workers to catch up between scenarios
     web_workers: int
+    queue_workers: int  # `flask --app wsgi worker` processes: docs/deploy.md runs two per host
 
 
 def default_web_workers() -> int:
@@ -55,6 +56,7 @@ def full_profile() -> Profile:
         admin_samples=40,
         drain_timeout=300.0,
         web_workers=default_web_workers(),
+        queue_workers=2,
     )
 
 
@@ -73,4 +75,5 @@ def smoke_profile() -> Profile:
         admin_samples=3,
         drain_timeout=30.0,
         web_workers=2,
+        queue_workers=2,  # as production, so CI's smoke run also starts, pauses and stops more than one
     )
