@@ -30,6 +30,13 @@ def default_web_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+def default_queue_workers() -> int:
+    """Queue worker processes: BENCH_QUEUE_WORKERS if set (1 to compare with a single one), else 2 as
+    docs/deploy.md runs them."""
+    configured = os.environ.get("BENCH_QUEUE_WORKERS", "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else 2
+
+
 def bench_database() -> str:
     """BENCH_DATABASE if set (two runs at once on one machine must not share a database), else chatout_bench."""
     return os.environ.get("BENCH_DATABASE", "").strip() or "chatout_bench"
@@ -56,7 +63,7 @@ def full_profile() -> Profile:
         admin_samples=40,
         drain_timeout=300.0,
         web_workers=default_web_workers(),
-        queue_workers=2,
+        queue_workers=default_queue_workers(),
     )
 
 
@@ -75,5 +82,5 @@ def smoke_profile() -> Profile:
         admin_samples=3,
         drain_timeout=30.0,
         web_workers=2,
-        queue_workers=2,  # as production, so CI's smoke run also starts, pauses and stops more than one
+        queue_workers=default_queue_workers(),  # as production: CI's smoke run starts, pauses and stops two
     )

@@ -56,6 +56,7 @@ RERUN = """```sh
 make bench          # everything (the 1,000,000-order history is seeded once, in a few minutes, then reused)
 make bench-smoke    # every scenario for a moment at tiny scale; what CI runs
 WEB_CONCURRENCY=9 make bench                                   # other gunicorn worker counts
+BENCH_QUEUE_WORKERS=1 make bench                               # other queue worker process counts (default 2)
 .venv/bin/python -m bench.run --only checkout,pages            # some scenarios after a fix (docs untouched)
 .venv/bin/python -m bench.seed_orders --database-url postgresql://postgres@127.0.0.1:5432/chatout_bench
 .venv/bin/python -m bench.memory --gunicorn --worker           # memory: a worker's peak and where it goes
@@ -70,7 +71,7 @@ every wrk run go to a `chatout-bench-*` folder in the temporary directory (print
 METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` workers, default 2 × cores + 1, of 4 threads each,
   `--worker-class gthread`, `--preload`) serving `bench.app:app`,
   which is `create_app()` plus two reference routes that exist only there; two queue worker processes
-  (`flask --app wsgi worker --workers 4` each) on Redis, at `nice 10` as `docs/deploy.md` runs them; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
+  (`BENCH_QUEUE_WORKERS`; `flask --app wsgi worker --workers 4` each) on Redis, at `nice 10` as `docs/deploy.md` runs them; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
   in the harness process. Configuration only through the environment, as in production
   (`WHATSAPP_PROVIDER=cloud`, `REDIS_URL`, `DATABASE_URL`, …).
 - **Load**: wrk with Lua scripts (`bench/wrk/`), one connection per wrk thread: 32 clients in a closed
