@@ -1,1 +1,1 @@
-"""Benchmarks of the real stack (gunicorn, PostgreSQL, the queue worker, a fake Graph API): `make bench`."""
+"""Benchmarks of the real stack (gunicorn, PostgreSQL, the queue workers, a fake Graph API): `make bench`."""

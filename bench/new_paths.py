@@ -9,7 +9,6 @@ steps, so a small Python load generator drives them.
 
 import json
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -422,23 +421,18 @@ def measure_carts(bench: Bench) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def pause_worker(bench: Bench, paused: bool) -> None:
-    """SIGSTOP / SIGCONT the queue worker's process group: its processing waits, nothing is lost."""
-    os.killpg(os.getpgid(bench.stack.worker.pid), signal.SIGSTOP if paused else signal.SIGCONT)
-
-
 def measure_webhook_apart(bench: Bench) -> None:
-    """The ack alone (the queue worker paused: processing belongs to another process, on other cores in a
+    """The ack alone (the queue workers paused: processing belongs to other processes, on other cores in a
     deployment that cares), then the same events processed; sustained = events / (ack time + processing time)."""
     before = stored_webhook_events(bench)
     rounds: list[LoadResult] = []
 
     def ack_round(seconds: float) -> LoadResult:
-        pause_worker(bench, True)
+        bench.stack.pause_workers(True)
         try:
             result = bench.wrk("webhook", duration=seconds, env=webhook_env())
         finally:
-            pause_worker(bench, False)
+            bench.stack.pause_workers(False)
         bench.check(result, "webhook", 200)
         rounds.append(result)
         return result
@@ -449,11 +443,11 @@ def measure_webhook_apart(bench: Bench) -> None:
     ack_seconds = sum(result.duration_s for result in rounds)
     drained = drain(bench)
     bench.report.add(
-        ratio_row("webhook ack, processing apart (worker paused)", ack.throughput("webhook"), floor.rps, floor.text,
+        ratio_row("webhook ack, processing apart (workers paused)", ack.throughput("webhook"), floor.rps, floor.text,
                   0.8, "req/s")
     )  # fmt: skip
     if drained is not None and stored:
-        # The floor rounds ran between the ack rounds while the worker caught up; count only its work after them.
+        # The floor rounds ran between the ack rounds while the workers caught up; count only their work after them.
         sustained = stored / (ack_seconds + drained)
         bench.report.add(
             Row("webhook sustained: ack + processing on the same cores", rate(sustained, "events/s"),
@@ -461,7 +455,7 @@ def measure_webhook_apart(bench: Bench) -> None:
         )  # fmt: skip
     bench.report.notes.append(
         f"webhook ack apart: p50 {ms(ack.p('webhook', 50))}, p95 {ms(ack.p('webhook', 95))}; {stored:,} stored in "
-        f"{ack_seconds:.1f} s of ack rounds, the worker took {drained or 0:.1f} s more to process what was left."
+        f"{ack_seconds:.1f} s of ack rounds, the workers took {drained or 0:.1f} s more to process what was left."
     )
 
 
@@ -625,7 +619,7 @@ def measure_chat_order(bench: Bench) -> None:
     bench.report.notes.append(
         f"chat order: {conversations} conversations started {1000 / CHAT_RATE:.0f} ms apart, each 'hi' then "
         f"{per_conversation} taps on the first choice offered, each {CHAT_THINK_SECONDS} s after the message it answers; latency = the signed webhook POST sent → the fake Graph "
-        f"API accepted the next message (through the queue worker); p99 {ms(percentile(taps, 99))}."
+        f"API accepted the next message (through a queue worker); p99 {ms(percentile(taps, 99))}."
     )
 
 

@@ -17,8 +17,9 @@ class Profile:
     burst: int  # signed webhook events sent as fast as the clients can
     status_changes: int  # admin status changes timed until the fake Graph API has the message
     admin_samples: int  # timed requests per admin order-list query
-    drain_timeout: float  # seconds to wait for the queue worker to catch up between scenarios
+    drain_timeout: float  # seconds to wait for the queue workers to catch up between scenarios
     web_workers: int
+    queue_workers: int  # `flask --app wsgi worker` processes: docs/deploy.md runs two per host
 
 
 def default_web_workers() -> int:
@@ -27,6 +28,13 @@ def default_web_workers() -> int:
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
     return 2 * (os.cpu_count() or 1) + 1
+
+
+def default_queue_workers() -> int:
+    """Queue worker processes: BENCH_QUEUE_WORKERS if set (1 to compare with a single one), else 2 as
+    docs/deploy.md runs them."""
+    configured = os.environ.get("BENCH_QUEUE_WORKERS", "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else 2
 
 
 def bench_database() -> str:
@@ -55,6 +63,7 @@ def full_profile() -> Profile:
         admin_samples=40,
         drain_timeout=300.0,
         web_workers=default_web_workers(),
+        queue_workers=default_queue_workers(),
     )
 
 
@@ -73,4 +82,5 @@ def smoke_profile() -> Profile:
         admin_samples=3,
         drain_timeout=30.0,
         web_workers=2,
+        queue_workers=default_queue_workers(),  # as production: CI's smoke run starts, pauses and stops two
     )

@@ -56,6 +56,7 @@ RERUN = """```sh
 make bench          # everything (the 1,000,000-order history is seeded once, in a few minutes, then reused)
 make bench-smoke    # every scenario for a moment at tiny scale; what CI runs
 WEB_CONCURRENCY=9 make bench                                   # other gunicorn worker counts
+BENCH_QUEUE_WORKERS=1 make bench                               # other queue worker process counts (default 2)
 .venv/bin/python -m bench.run --only checkout,pages            # some scenarios after a fix (docs untouched)
 .venv/bin/python -m bench.seed_orders --database-url postgresql://postgres@127.0.0.1:5432/chatout_bench
 .venv/bin/python -m bench.memory --gunicorn --worker           # memory: a worker's peak and where it goes
@@ -64,13 +65,13 @@ WEB_CONCURRENCY=9 make bench                                   # other gunicorn 
 Needs PostgreSQL 15 on 127.0.0.1:5432 (user `postgres`, trust auth), Redis on 127.0.0.1:6379 and `wrk`
 (`apt-get install -y wrk`). The run uses its own database `chatout_bench` and Redis database 9 (smoke:
 `chatout_bench_smoke`, recreated each time, and Redis database 10; `BENCH_DATABASE` and `BENCH_REDIS_DB`
-choose others); logs of gunicorn, the queue worker and
+choose others); logs of gunicorn, each queue worker and
 every wrk run go to a `chatout-bench-*` folder in the temporary directory (printed at the start)."""
 
 METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` workers, default 2 × cores + 1, of 4 threads each,
   `--worker-class gthread`, `--preload`) serving `bench.app:app`,
-  which is `create_app()` plus two reference routes that exist only there; one queue worker
-  (`flask --app wsgi worker --workers 4`) on Redis, at `nice 10` as `docs/deploy.md` runs it; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
+  which is `create_app()` plus two reference routes that exist only there; two queue worker processes
+  (`BENCH_QUEUE_WORKERS`; `flask --app wsgi worker --workers 4` each) on Redis, at `nice 10` as `docs/deploy.md` runs them; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
   in the harness process. Configuration only through the environment, as in production
   (`WHATSAPP_PROVIDER=cloud`, `REDIS_URL`, `DATABASE_URL`, …).
 - **Load**: wrk with Lua scripts (`bench/wrk/`), one connection per wrk thread: 32 clients in a closed
@@ -99,8 +100,8 @@ METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` w
   `status:<event>` message (its own receive timestamp, same clock).
 - **Order desk**: `GET /admin/orders` with each filter, one staff member, sequential requests, on the
   seeded history (two years, realistic statuses, names, phones, 1–4 lines and the timeline per order).
-- **Webhook ack, processing apart**: the same signed events with the queue worker stopped (SIGSTOP) during
-  the ack rounds, as if processing ran on other cores; then the worker catches up. Sustained = events
+- **Webhook ack, processing apart**: the same signed events with the queue workers stopped (SIGSTOP) during
+  the ack rounds, as if processing ran on other cores; then the workers catch up. Sustained = events
   stored / (ack seconds + seconds the worker needed after them), all on the same two cores.
 - **Payment and courier bursts** (`bench/new_paths.py`): signed in Python (Stripe's `Stripe-Signature`, in
   chunks of 2,000 so none is older than Stripe's five minutes; a generic courier's HMAC and Shiprocket's
@@ -117,9 +118,9 @@ METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` w
   server is); each says "hi", then taps the first button or list row of every interactive message it gets,
   6.5 s after it arrives (the outbox paces messages to one customer 6 s apart, as Meta's pair rate limit
   requires; tapping sooner would time the pacing). Latency = the signed webhook POST → the fake Graph API
-  accepted the next message (webhook, queue worker, chat flow, outbox).
+  accepted the next message (webhook, a queue worker, chat flow, outbox).
 - **Inbox**: `bench/inbox.py` on `<database>_inbox` with 100,000 conversations, in-process.
-- **Memory**: `VmHWM` (peak resident set) of each gunicorn worker and of the queue worker at the end.
+- **Memory**: `VmHWM` (peak resident set) of each gunicorn worker and of each queue worker at the end.
 - **CPU per request** without the load: `.venv/bin/python -m bench.cpu_budget` (in-process, test client), a
   quick and steady check of a fix before a full run."""
 
@@ -204,7 +205,10 @@ def main(argv=None) -> int:
     ensure_history(profile)
     wait_for_quiet_machine(args.patience if args.patience is not None else (0 if args.smoke else 180))
     report.machine = describe_machine(postgres_version(profile))
-    say(f"== starting gunicorn ({profile.web_workers} workers), the queue worker and the fake Graph API")
+    say(
+        f"== starting gunicorn ({profile.web_workers} workers), {profile.queue_workers} queue worker(s) "
+        "and the fake Graph API"
+    )
     with Stack(profile, run_dir) as stack:
         bench = scenarios.Bench(profile, stack, report, run_dir)
         run_steps(bench, steps, run_dir / "errors.log")

@@ -372,7 +372,7 @@ def measure_webhook_ack(bench: Bench) -> None:
     if not acknowledged <= stored <= acknowledged + bench.profile.clients * bench.profile.rounds:
         bench.report.errors.append(f"webhook ack: {acknowledged} acknowledged but {stored} stored")
     # The target (≥ 0.8×) is the ack's with processing on a separate worker: bench/new_paths.py's "apart" row.
-    # Here the queue worker processes the same events on the same two cores, which only more cores change.
+    # Here the queue workers process the same events on the same two cores, which only more cores change.
     throughput = result.throughput("webhook")
     bench.report.add(
         Row(
@@ -409,7 +409,7 @@ def measure_webhook_burst(bench: Bench) -> None:
     )
     drained = drain(bench)
     bench.report.notes.append(
-        f"webhook burst: {burst / elapsed:,.0f} events/s; the queue worker had processed every stored event "
+        f"webhook burst: {burst / elapsed:,.0f} events/s; the queue workers had processed every stored event "
         f"{drained:.1f} s after the burst ended."
         if drained is not None
         else "webhook burst: processing did not finish"
@@ -417,12 +417,12 @@ def measure_webhook_burst(bench: Bench) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The queue worker keeping up
+# The queue workers keeping up
 # ---------------------------------------------------------------------------------------------------------------
 
 
 def drain(bench: Bench) -> float | None:
-    """Wait until the worker has sent every queued message and processed every stored webhook; seconds waited."""
+    """Wait until the workers have sent every queued message and processed every stored webhook; seconds waited."""
     began = time.monotonic()
     deadline = began + bench.profile.drain_timeout
     with bench.db() as conn:
@@ -433,7 +433,7 @@ def drain(bench: Bench) -> float | None:
                 return time.monotonic() - began
             time.sleep(0.2)
     bench.report.errors.append(
-        f"the queue worker did not catch up within {bench.profile.drain_timeout:.0f} s "
+        f"the queue workers did not catch up within {bench.profile.drain_timeout:.0f} s "
         f"({pending} messages, {unprocessed} webhooks waiting)"
     )
     return None
@@ -452,7 +452,7 @@ def check_deliveries(bench: Bench) -> None:
     keys = [message.tracking for message in bench.stack.graph_api.messages]
     repeated = len(keys) - len(set(keys))
     bench.report.notes.append(
-        f"queue worker: {sent:,} outbox items delivered, {len(keys):,} messages accepted by the fake Graph API "
+        f"queue workers: {sent:,} outbox items delivered, {len(keys):,} messages accepted by the fake Graph API "
         f"({repeated} sent twice), {failed} failed."
     )
 
@@ -703,8 +703,9 @@ def measure_memory(bench: Bench) -> None:
             passed=0 < web < 120,
         ),
         Row(
-            "peak RSS of the queue worker",
+            f"peak RSS per queue worker ({len(peaks['worker'])} processes)",
             f"{worker:.0f} MB",
+            ratio=", ".join(f"{value:.0f}" for value in peaks["worker"]),
             target="< 150 MB",
             passed=0 < worker < 150,
         ),

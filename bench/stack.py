@@ -3,8 +3,8 @@
 - gunicorn (WEB_CONCURRENCY or 2 × cores + 1 workers of 4 threads each, `--worker-class gthread`, --preload, as
   docs/deploy.md runs it) serving bench.app:app — the production
   app plus the two reference routes — configured only through the environment, like production;
-- one queue worker, `flask --app wsgi worker --workers 4`, on Redis, at `nice 10` as docs/deploy.md runs it
-  beside the web server;
+- `profile.queue_workers` queue worker processes (two, as docs/deploy.md runs them beside the web server), each
+  `flask --app wsgi worker --workers 4` on Redis at `nice 10`, each with its own log file;
 - the fake WhatsApp Graph API from tests/fakes, in this process, recording when each message arrives.
 
 Every process started here runs in its own session and is stopped by its own process group id.
@@ -250,7 +250,7 @@ class Process:
 
 
 class Stack:
-    """gunicorn + queue worker + fake Graph API; use as a context manager."""
+    """gunicorn + queue workers + fake Graph API; use as a context manager."""
 
     def __init__(self, profile: Profile, run_dir: Path):
         from checkout.whatsapp.templates import TEMPLATES
@@ -261,7 +261,7 @@ class Stack:
         self.graph_api = FakeGraphApi(access_token=ACCESS_TOKEN, phone_number_id=PHONE_NUMBER_ID, templates=templates)
         self.port = free_port()
         self.web: Process | None = None
-        self.worker: Process | None = None
+        self.workers: list[Process] = []
 
     @property
     def base_url(self) -> str:
@@ -307,26 +307,22 @@ class Stack:
             env,
             self.run_dir / "gunicorn.log",
         )
-        self.worker = Process(
-            "queue worker",
-            [
-                "nice",
-                "-n",
-                "10",
-                str(VENV_BIN / "flask"),
-                "--app",
-                "wsgi",
-                "worker",
-                "--workers",
-                str(QUEUE_WORKER_THREADS),
-            ],
-            env,
-            self.run_dir / "worker.log",
-        )
+        command = ["nice", "-n", "10", str(VENV_BIN / "flask"), "--app", "wsgi", "worker"]
+        self.workers = [
+            Process(
+                f"queue worker {number}",
+                [*command, "--workers", str(QUEUE_WORKER_THREADS)],
+                env,
+                self.run_dir / f"worker-{number}.log",
+            )
+            for number in range(1, self.profile.queue_workers + 1)
+        ]
         self.web.start()
-        self.worker.start()
+        for worker in self.workers:
+            worker.start()
         self._wait_for_web()
-        self._wait_for_worker()
+        for worker in self.workers:
+            self._wait_for_worker(worker)
 
     def _wait_for_web(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -342,28 +338,34 @@ class Stack:
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.web.output()[-3000:]}")
 
-    def _wait_for_worker(self, timeout: float = 60) -> None:
+    @staticmethod
+    def _wait_for_worker(worker: Process, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        while "Chatout worker:" not in self.worker.output():
-            if not self.worker.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the queue worker did not start:\n{self.worker.output()[-3000:]}")
+        while "Chatout worker:" not in worker.output():
+            if not worker.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{worker.name} did not start:\n{worker.output()[-3000:]}")
             time.sleep(0.1)
 
     def web_worker_pids(self) -> list[int]:
         return _children(self.web.pid) if self.web and self.web.alive() else []
 
+    def pause_workers(self, paused: bool) -> None:
+        """SIGSTOP / SIGCONT every queue worker's process group: their processing waits, nothing is lost."""
+        for worker in self.workers:
+            os.killpg(os.getpgid(worker.pid), signal.SIGSTOP if paused else signal.SIGCONT)
+
     def peak_rss(self) -> dict[str, list[float]]:
-        """Peak resident memory (MB) of every gunicorn worker and of the queue worker process."""
+        """Peak resident memory (MB) of every gunicorn worker and of every queue worker process."""
         return {
             "web": [_peak_rss_mb(pid) for pid in self.web_worker_pids()],
-            "worker": [_peak_rss_mb(self.worker.pid)] if self.worker and self.worker.alive() else [],
+            "worker": [_peak_rss_mb(worker.pid) for worker in self.workers if worker.alive()],
         }
 
     def check_alive(self) -> list[str]:
-        return [f"{p.name} died (see {p.log_path})" for p in (self.web, self.worker) if p and not p.alive()]
+        return [f"{p.name} died (see {p.log_path})" for p in (self.web, *self.workers) if p and not p.alive()]
 
     def stop(self) -> None:
-        for process in (self.worker, self.web):
+        for process in (*self.workers, self.web):
             if process is not None:
                 with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
                     process.stop()

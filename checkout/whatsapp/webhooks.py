@@ -166,9 +166,11 @@ EARLIER_LOOKED_AT = 100
 def _wait_for_earlier(event_id: int, parties: frozenset[str] | None) -> None:
     """Wait (row locks) for the earlier unprocessed events about any of the same customers to be processed.
 
-    Waits only ever go from a later event to earlier ones, so two drains never wait for each other. An earlier
-    event nobody holds failed before and is left for later: it is locked here and passed over, as a single
-    drain passes over it."""
+    Waits only ever go from a later event to earlier ones. The locks taken to wait are shared: PostgreSQL keeps
+    a row locked by the waiter even when, processed meanwhile, it is no longer selected, and two later events'
+    drains each holding such a lock exclusively could each wait for the other (deadlock). An earlier event
+    nobody holds failed before and is left for later: it is locked here and passed over, as a single drain
+    passes over it."""
     if parties is not None and not parties:
         return  # about no customer (a template or account update): nothing to keep in turn with
     earlier = db.session.execute(
@@ -183,7 +185,7 @@ def _wait_for_earlier(event_id: int, parties: frozenset[str] | None) -> None:
             select(WebhookEvent.id)
             .where(WebhookEvent.id.in_(same_customer), WebhookEvent.processed_at.is_(None))
             .order_by(WebhookEvent.id)
-            .with_for_update()
+            .with_for_update(read=True)
         ).all()
 
 

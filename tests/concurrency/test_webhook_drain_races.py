@@ -117,3 +117,30 @@ def test_a_customers_later_event_waits_for_their_earlier_one_another_drain_holds
     drain.join(timeout=30)
     assert results == [1]
     assert _texts_by_sender(app) == {"254700000001": ["hi", "2 chai"]}
+
+
+def test_two_later_events_waiting_for_the_same_earlier_one_do_not_deadlock(app):
+    """A row a drain waited for stays locked by it even once processed; exclusive, a later event's drain would
+    hold it while waiting for an earlier drain that waits for that very row (PostgreSQL: deadlock detected)."""
+    with app.app_context():
+        make_store()
+        db.session.commit()
+    client = app.test_client()
+    for text in ("hi", "2 chai", "yes"):
+        _post(app, client, text, "254700000001")
+    first_id, second_id, _ = _event_ids(app)
+    with app.app_context():
+        db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == first_id).with_for_update())
+        with db.engine.connect() as other:
+            other.execute(select(WebhookEvent.id).where(WebhookEvent.id == second_id).with_for_update())
+            results: list = []
+            third = _in_thread(app, webhooks.process_pending, results)  # takes "yes", waits for "hi" first
+            third.join(timeout=1.0)
+            other.rollback()
+        second = _in_thread(app, webhooks.process_pending, results)  # takes "2 chai", waits for "hi" after it
+        second.join(timeout=1.0)
+        assert webhooks.process_event(first_id) == "processed"
+    for drain in (third, second):
+        drain.join(timeout=30)
+    assert sorted(results) == [1, 1]
+    assert _texts_by_sender(app) == {"254700000001": ["hi", "2 chai", "yes"]}
