@@ -26,7 +26,8 @@ from tests.fakes.graph_api import ApprovedTemplate, FakeGraphApi, LocalHttpServe
 
 ACCESS_TOKEN = "EAAG-test-access-token"
 PHONE_NUMBER_ID = "106540352242922"
-SEND_TIMEOUT = 1.2  # room for a loaded CI machine (0.5 s timed out real sends at load 15); fakes hold a "timeout" longer
+# Room for a loaded CI machine (0.5 s timed out real sends at load 15); the fake holds a "timeout" longer.
+SEND_TIMEOUT = 1.2
 PUBLIC_BASE_URL = "https://shop.example"
 
 
