@@ -69,7 +69,7 @@ choose others); logs of gunicorn, each queue worker and
 every wrk run go to a `chatout-bench-*` folder in the temporary directory (printed at the start)."""
 
 METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` workers, default 2 × cores + 1, of 4 threads each,
-  `--worker-class gthread`, `--preload`) serving `bench.app:app`,
+  `--worker-class gthread`, `--keep-alive 75`, `--preload`) serving `bench.app:app`,
   which is `create_app()` plus two reference routes that exist only there; two queue worker processes
   (`BENCH_QUEUE_WORKERS`; `flask --app wsgi worker --workers 4` each) on Redis, at `nice 10` as `docs/deploy.md` runs them; the fake WhatsApp Graph API from `tests/fakes/graph_api.py`
   in the harness process. Configuration only through the environment, as in production
@@ -93,6 +93,8 @@ METHOD = """- **Stack**: gunicorn as docs/deploy.md runs it (`WEB_CONCURRENCY` w
   seconds, staggered, and a checkout's latency counts from when it was due, so a late start is counted as
   waiting), with the floor driven at the same rate in alternating rounds. Half the *floor's* throughput
   would be more checkouts than the checkout can serve: the queue, and so p95, would grow with the run.
+  A paced client opens its connection with one untimed request and keeps it open between turns, as nginx
+  does in front of gunicorn (a silent new connection holds a gthread worker's thread for up to 5 s).
 - **Webhooks**: `delivered` status events with unique wamids, signed with `X-Hub-Signature-256`
   (HMAC-SHA256 in the Lua script through OpenSSL). "None lost": acknowledged = stored rows = sent.
 - **Notifications**: after the queue is drained, a signed-in owner confirms pending orders one at a
