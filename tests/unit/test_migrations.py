@@ -47,6 +47,11 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_datab
         indexes = {index["name"] for table in searched for index in inspect(db.engine).get_indexes(table)}
         if ON_POSTGRES:  # phone, name and message text search use trigram indexes there
             assert indexes >= POSTGRES_ONLY_INDEXES
+            with db.engine.connect() as connection:  # 0035: no pending list for a search to read through
+                settings = connection.execute(
+                    text("SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ix_orders%trgm'")
+                ).all()
+            assert len(settings) == 4 and all(options == ["fastupdate=off"] for _, options in settings)
         else:
             assert not any(name.endswith("_trgm") for name in indexes)
         downgrade(revision="base")
